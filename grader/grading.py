@@ -1,0 +1,194 @@
+"""One grading run: lab manifest -> runner -> services -> suite -> result.
+
+    result = grade(lab, submission, runner="local")
+    result.exit_code  # 0 passed, 1 failed, 2 the grader could not grade
+"""
+
+from __future__ import annotations
+
+import platform
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from grader import __version__
+from grader.errors import GraderError
+from grader.labs import Lab
+from grader.manifest import AppSection, load_app_override
+from grader.plugin import GraderPlugin, GradingSession, NullProgress, Progress, run_suite
+from grader.results import AppInfo, CheckResult, GradeResult, Versions, percent, total
+from grader.runners.base import Runner, SubmissionError
+
+
+def docker_status() -> tuple[bool, str]:
+    """Whether a Docker engine answers here, and a short reason either way."""
+    try:
+        import docker
+        from docker.errors import DockerException
+    except ImportError:
+        return False, "the docker Python package is not installed"
+    try:
+        client = docker.from_env(timeout=3)
+        version = client.version().get("Version", "?")
+        client.close()
+        return True, f"Docker engine {version}"
+    except DockerException as exc:
+        reason = str(exc).split("(")[0].strip() or type(exc).__name__
+        return False, f"no Docker engine answers ({reason})"
+
+
+def make_runner(name: str, lab: Lab, run_id: str) -> Runner:
+    if name == "local":
+        from grader.runners.local import LocalRunner
+
+        return LocalRunner(lab.manifest, run_id=run_id)
+    if name == "docker":
+        from grader.runners.docker import DockerRunner
+
+        return DockerRunner(lab.manifest, run_id=run_id)
+    raise GraderError(f"There is no runner called {name!r}.", "Use --runner docker or --runner local.")
+
+
+def choose_runner(requested: str) -> tuple[str, str | None]:
+    """`auto` is docker where an engine answers, else local (with a one-line note saying why)."""
+    if requested != "auto":
+        if requested == "docker":
+            ok, reason = docker_status()
+            if not ok:
+                raise GraderError(f"--runner docker was asked for, but {reason}.",
+                                  "Start Docker, or grade with --runner local.")
+        return requested, None
+    ok, reason = docker_status()
+    if ok:
+        return "docker", None
+    return "local", f"Grading with the local runner: {reason}."
+
+
+def app_section_for(lab: Lab, submission: Path) -> AppSection:
+    """How to start the submission: its own lab.toml may change the command, port and probe (another
+    framework starts differently); the contract (env, setup, limits, pass mark) always comes from the kit."""
+    override = load_app_override(submission / "lab.toml")
+    if override is None:
+        return lab.manifest.app
+    return lab.manifest.app.model_copy(update={"command": override.command, "port": override.port,
+                                               "ready": override.ready})
+
+
+def base_env(lab: Lab, endpoints: list) -> dict[str, str]:
+    env = dict(lab.manifest.app.env)
+    for endpoint in endpoints:
+        env[endpoint.variable] = endpoint.app_url
+    return env
+
+
+def grade(
+    lab: Lab,
+    submission: Path,
+    *,
+    runner: str = "local",
+    suites: Path | None = None,
+    progress: Progress | None = None,
+    notes: list[str] | None = None,
+) -> GradeResult:
+    """Grade `submission` against the lab's hidden suite. GraderError when it cannot grade at all."""
+    progress = progress or NullProgress()
+    submission = submission.resolve()
+    if not submission.is_dir():
+        raise GraderError(f"{submission} is not a folder.", "Give the folder of a lab (the one with app/ in it).")
+    suite = lab.suite(suites)
+    app_section = app_section_for(lab, submission)
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    run_id = secrets.token_hex(4)
+    with make_runner(runner, lab, run_id) as active:
+        start_problem, start_log = None, ""
+        progress.stage("Preparing the submission" if runner == "local" else "Building the image")
+        try:
+            active.prepare(submission, app_section)
+        except SubmissionError as exc:
+            start_problem, start_log = exc.reason, exc.log_tail
+        for note in getattr(active, "notes", []):
+            (notes if notes is not None else []).append(note)
+        endpoints = []
+        if lab.manifest.services and start_problem is None:
+            progress.stage("Starting " + " and ".join(lab.manifest.services))
+            endpoints = active.start_services(list(lab.manifest.services), f"{lab.id}_{run_id}")
+        session = GradingSession(
+            manifest=lab.manifest.model_copy(update={"app": app_section}),
+            runner=active,
+            submission=submission,
+            endpoints=endpoints,
+            base_env=base_env(lab, endpoints),
+            progress=progress,
+            start_problem=start_problem,
+            start_log=start_log,
+            replay_base=f"http://localhost:{app_section.port}",
+        )
+        plugin = GraderPlugin(session)
+        code = run_suite(suite, plugin)
+        progress.stage("Cleaning up")
+    return _result(lab, submission, runner, session, code, started_at, time.monotonic() - started)
+
+
+def _result(
+    lab: Lab,
+    submission: Path,
+    runner: str,
+    session: GradingSession,
+    code: int,
+    started_at: datetime,
+    duration: float,
+) -> GradeResult:
+    checks: list[CheckResult] = session.results
+    score, maximum = total(checks)
+    error = None
+    if session.collect_errors:
+        error = "The hidden suite could not be loaded: " + "; ".join(session.collect_errors[:3])
+    elif code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
+        error = f"pytest stopped with exit code {int(code)} while running the suite."
+    elif not checks:
+        error = "The hidden suite has no checks."
+    elif any(check.outcome == "error" for check in checks):
+        error = "The grader failed on some checks (marked error): their verdict is not the submission's."
+    ratio = percent(score, maximum)
+    if error:
+        status = "error"
+    else:
+        status = "passed" if maximum and 100.0 * score / maximum >= lab.manifest.pass_mark else "failed"
+    main = session.main_app
+    if main is not None:
+        tail, cut = main.logs.tail(40)
+        app = AppInfo(started=True, startup_seconds=round(main.startup_seconds, 3), output_tail=tail,
+                      output_truncated=cut, problem=(f"the app stopped during «{checks_stopped}»"
+                                                    if (checks_stopped := _stopped(checks)) else None))
+    else:
+        problem = session.start_problem or session.app_problem
+        app = AppInfo(started=False, problem=problem, output_tail=session.start_log or session.app_log)
+    return GradeResult(
+        lab=lab.id,
+        lab_title=lab.manifest.title,
+        submission=str(submission),
+        runner=runner,
+        status=status,
+        score=score,
+        max_score=maximum,
+        percent=ratio,
+        pass_mark=lab.manifest.pass_mark,
+        started_at=started_at,
+        duration=round(duration, 3),
+        app=app,
+        checks=checks,
+        error=error,
+        versions=Versions(grader=__version__, python=platform.python_version(), pytest=pytest.__version__,
+                          platform=platform.platform(terse=True)),
+    )
+
+
+def _stopped(checks: list[CheckResult]) -> str | None:
+    for check in checks:
+        if check.message and "The app stopped during this check" in check.message:
+            return check.title
+    return None

@@ -1,0 +1,121 @@
+"""The lab manifest, `lab.toml`: validated on load, with a message that names the bad key."""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from grader.errors import GraderError
+
+ServiceName = Literal["postgres", "redis"]
+LabId = Annotated[str, StringConstraints(pattern=r"^lab\d\d$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppSection(_Strict):
+    command: str = Field(description="how to start the app; {host} and {port} are filled in")
+    port: int = Field(8000, ge=1, le=65535, description="the port the app listens on in its container")
+    ready: str = Field("/health", pattern=r"^/", description="readiness probe: GET must answer 200")
+    setup: list[str] = Field(default_factory=list, description="commands run before the app starts")
+    env: dict[str, str] = Field(default_factory=dict, description="variables the contract names")
+
+    @field_validator("command", "setup")
+    @classmethod
+    def _python_commands(cls, value: str | list[str]) -> str | list[str]:
+        for command in [value] if isinstance(value, str) else value:
+            words = shlex.split(command)
+            if not words or words[0] not in ("python", "python3"):
+                raise ValueError(f"commands start with `python` (got {command!r})")
+        return value
+
+
+class Limits(_Strict):
+    startup: float = Field(20, gt=0, le=600, description="seconds from start to ready")
+    check: float = Field(15, gt=0, le=600, description="seconds for one check")
+    request: float = Field(5, gt=0, le=120, description="seconds for one HTTP request")
+    total: float = Field(300, gt=0, le=3600, description="seconds for the whole suite")
+
+
+class Manifest(_Strict):
+    id: LabId
+    slug: Slug
+    title: str = Field(min_length=3)
+    stage: str = Field(min_length=2, description="the roadmap stage the lab follows")
+    services: list[ServiceName] = Field(default_factory=list)
+    pass_mark: float = Field(80, ge=0, le=100, description="percent of the points needed to pass")
+    app: AppSection
+    commands: dict[str, str] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self.id}-{self.slug}"
+
+    @property
+    def number(self) -> int:
+        return int(self.id[3:])
+
+
+def _known_keys(model: type[BaseModel], location: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed at `location` (all but its last part), to suggest a spelling."""
+    current: type[BaseModel] | None = model
+    for part in location[:-1]:
+        if current is None or not isinstance(part, str) or part not in current.model_fields:
+            return []
+        annotation = current.model_fields[part].annotation
+        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return list(current.model_fields) if current is not None else []
+
+
+def _explain(error: ValidationError, path: Path, root: type[BaseModel] | None = None, prefix: tuple[str, ...] = ()) -> GraderError:
+    root = root or Manifest
+    first = error.errors()[0]
+    location = prefix + tuple(first["loc"])
+    key = ".".join(str(part) for part in location) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(location[-1]), _known_keys(root, location[len(prefix):]), n=1)
+        hint = f" Did you mean `{'.'.join([*map(str, location[:-1]), close[0]])}`?" if close else ""
+        return GraderError(f"{path}: unknown key `{key}`.{hint}", "See docs/authoring.md for the manifest keys.")
+    if first["type"] == "missing":
+        return GraderError(f"{path}: the key `{key}` is missing.", "See docs/authoring.md for the manifest keys.")
+    got = first.get("input")
+    shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+    message = first["msg"].removeprefix("Value error, ")
+    return GraderError(f"{path}: `{key}`: {message}{shown}.", "See docs/authoring.md for the manifest keys.")
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and validate `lab.toml`; every problem becomes one GraderError sentence."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GraderError(f"{path} does not exist.", "Every lab folder has a lab.toml manifest.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise GraderError(f"{path} is not valid TOML: {exc}.", "Fix the syntax and try again.") from None
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, path) from None
+
+
+def load_app_override(path: Path) -> AppSection | None:
+    """The `[app]` table of a submission's own lab.toml: how to start it. Grading policy is never read here."""
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        app = data.get("app")
+        return AppSection.model_validate(app) if isinstance(app, dict) else None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        raise GraderError(f"{path} is not valid TOML.", "Fix the syntax and try again.") from None
+    except ValidationError as exc:
+        raise _explain(exc, path, AppSection, ("app",)) from None

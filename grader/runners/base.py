@@ -1,0 +1,214 @@
+"""What every runner offers, whatever it runs the app in (a local process, a Docker container).
+
+A runner is used like an httpx transport: one small interface, several interchangeable backends.
+
+    with runner:                                    # close() removes everything it started
+        runner.prepare(submission, app_section)    # copy / build
+        endpoints = runner.start_services(kinds)   # DATABASE_URL, REDIS_URL, as the app sees them
+        app = runner.start(env)                     # waits for the readiness probe
+        runner.run("python -m alembic downgrade base", env)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from grader.manifest import AppSection, Manifest
+
+
+class AppStartError(Exception):
+    """The app did not become ready: it exited, or never answered the readiness probe in time."""
+
+    def __init__(self, reason: str, *, exit_code: int | None = None, log_tail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.exit_code = exit_code
+        self.log_tail = log_tail
+
+
+class SubmissionError(Exception):
+    """The submission could not be made runnable (its image did not build, it is too large, ...).
+
+    The grader did its job: this is a failing grade with an explanation, not a grader error."""
+
+    def __init__(self, reason: str, *, log_tail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.log_tail = log_tail
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    exit_code: int | None  # None when it was stopped for running too long
+    output: str
+    duration: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A service of the run: the URL the app uses, and the URL the suite uses to inspect it."""
+
+    kind: str  # "postgres" | "redis"
+    app_url: str
+    host_url: str
+
+    @property
+    def variable(self) -> str:
+        return {"postgres": "DATABASE_URL", "redis": "REDIS_URL"}[self.kind]
+
+
+class LogBuffer:
+    """The tail of what a process printed: bounded in lines and bytes whatever the flood, with a line
+    counter so a check can ask for what was printed while it ran."""
+
+    def __init__(self, max_lines: int = 2000, max_line_length: int = 1000) -> None:
+        self._lines: deque[str] = deque(maxlen=max_lines)
+        self._max_line = max_line_length
+        self._partial = b""
+        self._lock = threading.Lock()
+        self.total_lines = 0
+        self.total_bytes = 0
+
+    def feed(self, data: bytes) -> None:
+        with self._lock:
+            self.total_bytes += len(data)
+            chunks = (self._partial + data).split(b"\n")
+            self._partial = chunks.pop()[: self._max_line * 4]
+            for raw in chunks:
+                self._append(raw)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._partial:
+                self._append(self._partial)
+                self._partial = b""
+
+    def _append(self, raw: bytes) -> None:
+        line = raw.decode("utf-8", "replace").rstrip("\r")
+        if len(line) > self._max_line:
+            line = line[: self._max_line] + f"… ({len(line) - self._max_line} more characters)"
+        self._lines.append(line)
+        self.total_lines += 1
+
+    def mark(self) -> int:
+        return self.total_lines
+
+    def since(self, mark: int, limit: int = 30) -> tuple[str, bool]:
+        """Lines printed after `mark` (at most `limit`, the last ones); True when some were left out."""
+        with self._lock:
+            count = self.total_lines - mark
+            available = list(self._lines)[-count:] if count > 0 else []
+        shown = available[-limit:]
+        return "\n".join(shown), count > len(shown)
+
+    def tail(self, limit: int = 40) -> tuple[str, bool]:
+        with self._lock:
+            lines = list(self._lines)
+            partial = self._partial.decode("utf-8", "replace")
+        if partial:
+            lines.append(partial)
+        shown = lines[-limit:]
+        return "\n".join(shown), self.total_lines > len(shown)
+
+
+class RunningApp(ABC):
+    """One running instance of the submission."""
+
+    name: str
+    base_url: str  # where the grader reaches it
+    own_port: int  # the port it listens on in its own network (http://127.0.0.1:<own_port> from inside)
+    logs: LogBuffer
+    startup_seconds: float = 0.0
+
+    @abstractmethod
+    def alive(self) -> bool: ...
+
+    @property
+    @abstractmethod
+    def exit_code(self) -> int | None: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    def wait_ready(self, path: str, timeout: float) -> float:
+        """Poll GET path until it answers 200; returns the seconds it took. Bounded by `timeout`."""
+        started = time.monotonic()
+        deadline = started + timeout
+        last = "no answer"
+        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
+            while True:
+                if not self.alive():
+                    raise AppStartError(
+                        f"the app exited with code {self.exit_code} before it was ready",
+                        exit_code=self.exit_code,
+                        log_tail=self.logs.tail()[0],
+                    )
+                try:
+                    response = client.get(path)
+                    if response.status_code == 200:
+                        return time.monotonic() - started
+                    last = f"status {response.status_code}"
+                except httpx.HTTPError as exc:
+                    last = type(exc).__name__
+                if time.monotonic() >= deadline:
+                    raise AppStartError(
+                        f"the app did not answer 200 on GET {path} within {timeout:g} s (last: {last})",
+                        exit_code=self.exit_code,
+                        log_tail=self.logs.tail()[0],
+                    )
+                time.sleep(0.05)
+
+
+class Runner(ABC):
+    """Runs a submission's app, its services and its commands, and cleans up everything in close()."""
+
+    name: str
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.app_section: AppSection = manifest.app
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abstractmethod
+    def prepare(self, submission: Path, app_section: AppSection) -> None:
+        """Make the submission runnable (copy it, build its image). Raises SubmissionError."""
+
+    @abstractmethod
+    def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
+        """Start (or reuse) the services the lab declares, each empty for this run."""
+
+    @abstractmethod
+    def start(self, env: Mapping[str, str | None], *, name: str = "app") -> RunningApp:
+        """Start one instance with `env` (a None value removes a variable) and wait until it is ready."""
+
+    @abstractmethod
+    def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
+        """Run a one-off command (setup, a manifest [commands] entry) in the app's environment."""
+
+    @abstractmethod
+    def expose(self, port: int) -> str:
+        """`host:port` by which the app reaches a server the suite runs on 127.0.0.1:<port>."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop and remove everything this runner started. Safe to call twice."""
+
+    def describe(self) -> str:
+        return self.name

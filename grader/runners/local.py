@@ -1,0 +1,321 @@
+"""The local runner: the app as a confined process on this machine, with the kit's own Python.
+
+The submission is untrusted here too. Each instance runs in its own session and process group with
+resource limits; as root it also runs as a throwaway unprivileged uid (RLIMIT_NPROC does not bind
+root) inside a cgroup that caps memory and processes; close() kills the whole tree, however it forked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from grader.errors import GraderError
+from grader.manifest import AppSection, Manifest
+from grader.runners.base import (
+    AppStartError,
+    CommandResult,
+    Endpoint,
+    LogBuffer,
+    Runner,
+    RunningApp,
+    SubmissionError,
+)
+from grader.runners.cgroups import RunCgroup
+from grader.services import local_service
+from grader.services.base import Service
+from grader.services.embedded import free_port
+
+SANDBOX = Path(__file__).with_name("sandbox.py")
+IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".pytest_cache",
+                                 ".ruff_cache", ".mypy_cache", ".grade")
+MAX_FILES, MAX_BYTES = 5000, 100 * 1024 * 1024
+MEMORY_BYTES = 1024 * 1024 * 1024  # per run, with a cgroup
+MAX_PIDS = 256  # processes and threads per run
+RLIMITS = {
+    "RLIMIT_CORE": 0,
+    "RLIMIT_FSIZE": 256 * 1024 * 1024,
+    "RLIMIT_NOFILE": 4096,
+}
+
+
+def _accessible_to_others(path: Path) -> bool:
+    """Whether an unprivileged user can reach `path`: every parent searchable, the file readable."""
+    path = path.resolve()
+    for parent in path.parents:
+        if not parent.stat().st_mode & stat.S_IXOTH:
+            return False
+    return bool(path.stat().st_mode & stat.S_IROTH)
+
+
+def _unsatisfied(requirements: Path) -> list[str]:
+    """Pinned requirements (name==version) this Python does not have, for a one-line warning."""
+    missing = []
+    if not requirements.is_file():
+        return missing
+    for line in requirements.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = re.match(r"^\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*==\s*([^\s;#]+)", line)
+        if not match:
+            continue
+        name, wanted = match.groups()
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(f"{name} (not installed)")
+            continue
+        if installed != wanted:
+            missing.append(f"{name}=={wanted} (installed: {installed})")
+    return missing
+
+
+class LocalApp(RunningApp):
+    def __init__(self, name: str, process: subprocess.Popen[bytes], port: int, logs: LogBuffer) -> None:
+        self.name = name
+        self.process = process
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.own_port = port
+        self.logs = logs
+        self._reader = threading.Thread(target=self._read, name=f"{name}-output", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        fd = stream.fileno()
+        while chunk := os.read(fd, 65536):
+            self.logs.feed(chunk)
+        self.logs.close()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.process.poll()
+
+    def stop(self) -> None:
+        _kill_session(self.process.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        self._reader.join(timeout=2)
+
+
+def _kill_session(pid: int) -> None:
+    """SIGKILL the process group the sandbox made, and any descendant that left it."""
+    try:
+        family = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        family = []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for process in family:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+class LocalRunner(Runner):
+    name = "local"
+
+    def __init__(self, manifest: Manifest, *, run_id: str | None = None) -> None:
+        super().__init__(manifest)
+        self.run_id = run_id or secrets.token_hex(4)
+        self.notes: list[str] = []
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"grade-{manifest.id}-"))
+        self.workdir.chmod(0o755)
+        self.appdir = self.workdir / "app"
+        self.home = self.workdir / "home"
+        self.apps: list[LocalApp] = []
+        self.services: list[Service] = []
+        self.uid: int | None = None
+        self.cgroup: RunCgroup | None = None
+        self._closed = False
+        if os.geteuid() == 0:
+            self._drop_privileges()
+
+    # -- confinement ---------------------------------------------------------------------------
+    def _drop_privileges(self) -> None:
+        python = Path(sys.executable)
+        packages = Path(sysconfig.get_paths()["purelib"])
+        if not _accessible_to_others(python) or not _accessible_to_others(packages):
+            raise GraderError(
+                f"Running as root, the local runner drops to an unprivileged user, who cannot read {python.resolve()} "
+                "or its packages.",
+                "Install the kit in a virtual environment outside /root (python3 -m venv /opt/labs), or use --runner docker.",
+            )
+        self.uid = 2_000_000 + secrets.randbelow(900_000)
+        self.cgroup = RunCgroup.create(f"{self.manifest.id}-{self.run_id}", memory_bytes=MEMORY_BYTES,
+                                       max_pids=MAX_PIDS)
+
+    def _rlimits(self) -> dict[str, int]:
+        limits = dict(RLIMITS)
+        if self.uid is not None:
+            limits["RLIMIT_NPROC"] = MAX_PIDS
+        else:  # the user's own processes count too: allow that many more
+            mine = sum(1 for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == os.getuid())
+            limits["RLIMIT_NPROC"] = mine + MAX_PIDS * 4
+        if self.cgroup is None:
+            limits["RLIMIT_AS"] = 4 * MEMORY_BYTES
+        return limits
+
+    def _spawn(self, argv: list[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+        config = {
+            "cgroup_procs": self.cgroup.procs_files if self.cgroup else [],
+            "rlimits": self._rlimits(),
+            "uid": self.uid,
+            "gid": self.uid,
+            "cwd": str(self.appdir),
+            "argv": argv,
+            "env": dict(env),
+        }
+        return subprocess.Popen(  # noqa: S603 - the sandbox confines what it starts
+            [sys.executable, "-I", "-S", str(SANDBOX), json.dumps(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            close_fds=True,
+        )
+
+    def _argv(self, command: str, port: int) -> list[str]:
+        words = shlex.split(command.format(host="127.0.0.1", port=port))
+        return [sys.executable, *words[1:]]  # the manifest's `python` is this kit's Python
+
+    def _environment(self, env: Mapping[str, str | None], port: int) -> dict[str, str]:
+        bin_dir = str(Path(sys.executable).parent)
+        base = {
+            "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.home),
+            "TMPDIR": str(self.home),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+        }
+        for key, value in env.items():
+            if value is None:
+                base.pop(key, None)
+            else:
+                base[key] = value
+        return base
+
+    # -- the Runner interface ------------------------------------------------------------------
+    def prepare(self, submission: Path, app_section: AppSection) -> None:
+        self.app_section = app_section
+        files = 0
+        size = 0
+        for path in submission.rglob("*"):
+            if any(part in {".git", "__pycache__", ".venv", "venv", "node_modules"} for part in path.parts):
+                continue
+            if path.is_file():
+                files += 1
+                size += path.stat().st_size
+            if files > MAX_FILES or size > MAX_BYTES:
+                raise SubmissionError(f"the submission is too large to grade (over {MAX_FILES} files or "
+                                      f"{MAX_BYTES // 1024 // 1024} MB outside .git, .venv and caches)")
+        shutil.copytree(submission, self.appdir, ignore=IGNORED, symlinks=True)
+        self.home.mkdir()
+        if self.uid is not None:
+            for folder, dirs, names in os.walk(self.appdir):
+                os.chmod(folder, 0o755)
+                for name in names:
+                    path = os.path.join(folder, name)
+                    if not os.path.islink(path):
+                        os.chmod(path, 0o644 | (os.stat(path).st_mode & 0o111))
+            os.chown(self.home, self.uid, self.uid)
+            self.home.chmod(0o700)
+        if missing := _unsatisfied(submission / "requirements.txt"):
+            self.notes.append(
+                "requirements.txt asks for what this Python does not have: " + ", ".join(missing[:5])
+                + (" …" if len(missing) > 5 else "") + f". Install it with: pip install -r {submission / 'requirements.txt'}"
+            )
+
+    def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
+        endpoints = []
+        for kind in kinds:
+            service = local_service(kind, run_id)
+            self.services.append(service)
+            endpoints.append(service.start())
+        return endpoints
+
+    def start(self, env: Mapping[str, str | None], *, name: str = "app") -> RunningApp:
+        port = free_port()
+        process = self._spawn(self._argv(self.app_section.command, port), self._environment(env, port))
+        app = LocalApp(name, process, port, LogBuffer())
+        self.apps.append(app)
+        app.startup_seconds = app.wait_ready(self.app_section.ready, self.manifest.limits.startup)
+        return app
+
+    def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
+        started = time.monotonic()
+        process = self._spawn(self._argv(command, 0), self._environment(env, 0))
+        logs = LogBuffer(max_lines=400)
+        holder = LocalApp("command", process, 0, logs)
+        try:
+            code: int | None = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+        holder.stop()
+        return CommandResult(exit_code=code, output=logs.tail(60)[0], duration=time.monotonic() - started)
+
+    def expose(self, port: int) -> str:
+        return f"127.0.0.1:{port}"
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for app in self.apps:
+            with contextlib.suppress(Exception):
+                app.stop()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        if self.uid is not None:
+            _kill_uid(self.uid)
+        for service in reversed(self.services):
+            with contextlib.suppress(Exception):
+                service.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def leftovers(self) -> list[int]:
+        """Processes of this run still alive (the kit's tests require none after close())."""
+        if self.uid is None:
+            return [app.process.pid for app in self.apps if app.alive()]
+        return [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == self.uid]
+
+
+def _kill_uid(uid: int, timeout: float = 5.0) -> None:
+    """Kill every process of a throwaway uid: a helper with that uid signals all it may (kill -1)."""
+    script = "import os, signal\nfor _ in range(200):\n    try: os.kill(-1, signal.SIGKILL)\n    except ProcessLookupError: break\n"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        remaining = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+        if not remaining:
+            return
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            subprocess.run([sys.executable, "-I", "-S", "-c", script], user=uid, group=uid, extra_groups=[],
+                           timeout=5, check=False)
+
+
+def ensure_started(app: RunningApp) -> None:
+    """Raise AppStartError for an app that has exited (used by the plugin between checks)."""
+    if not app.alive():
+        raise AppStartError(f"the app exited with code {app.exit_code}", exit_code=app.exit_code,
+                            log_tail=app.logs.tail()[0])
