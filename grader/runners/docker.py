@@ -1,0 +1,374 @@
+"""The docker runner: the submission built from its own Dockerfile and run as a confined container.
+
+Each run gets a private `--internal` network (no route out) holding the app, its services and one
+trusted gateway container. The gateway is the only thing on the default bridge, with one port
+published on 127.0.0.1: the grader reaches the app and the services through it (Tunnel.forward),
+and the app reaches servers the suite runs on the host through it (Tunnel.reverse). That works the
+same on Linux and on Docker Desktop, where the host cannot reach container addresses.
+
+Everything a run starts carries the label backend-labs.run=<run id>; close() removes it all, and
+`grade clean` removes what a killed grader left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import shlex
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import APIError, BuildError, DockerException, ImageNotFound, NotFound
+from docker.models.containers import Container
+from docker.types import EndpointConfig
+from docker.utils.build import exclude_paths
+
+from grader.errors import GraderError
+from grader.manifest import AppSection, Manifest
+from grader.runners.base import CommandResult, Endpoint, LogBuffer, Runner, RunningApp, SubmissionError
+from grader.runners.tunnel import Tunnel
+
+LABEL = "backend-labs.run"
+IMAGE_LABEL = "backend-labs.image"
+GATEWAY_IMAGE = os.environ.get("GRADE_GATEWAY_IMAGE", "python:3.13-slim")
+POSTGRES_IMAGE = os.environ.get("GRADE_POSTGRES_IMAGE", "postgres:17")
+REDIS_IMAGE = os.environ.get("GRADE_REDIS_IMAGE", "redis:8")
+GATEWAY_PORT = 7070
+BUILD_SECONDS = float(os.environ.get("GRADE_BUILD_SECONDS", "600"))
+APP_LIMITS: dict[str, Any] = {
+    "mem_limit": "1g",
+    "memswap_limit": "1g",
+    "nano_cpus": 1_500_000_000,
+    "pids_limit": 256,
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges"],
+    "read_only": True,
+    "tmpfs": {"/tmp": "rw,nosuid,nodev,size=128m,mode=1777"},
+    "user": "65534:65534",
+    "log_config": {"type": "json-file", "config": {"max-size": "20m", "max-file": "1"}},
+}
+IGNORED_PARTS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".pytest_cache", ".ruff_cache", ".grade"}
+
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # the reaper image cannot be assumed; we clean up
+
+
+def _client() -> docker.DockerClient:
+    try:
+        return docker.from_env(timeout=60)
+    except DockerException as exc:
+        raise GraderError(f"No Docker engine answers: {exc}.", "Start Docker, or grade with --runner local.") from None
+
+
+def context_digest(folder: Path) -> str:
+    """A hash of what `docker build` would send: the same files give the same image, so no rebuild."""
+    patterns: list[str] = []
+    ignore_file = folder / ".dockerignore"
+    if ignore_file.exists():
+        patterns = [line.strip() for line in ignore_file.read_text().splitlines()
+                    if line.strip() and not line.startswith("#")]
+    digest = hashlib.sha256()
+    for name in sorted(exclude_paths(str(folder), patterns)):
+        if IGNORED_PARTS.intersection(Path(name).parts):
+            continue
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        elif path.is_symlink():
+            digest.update(name.encode() + b"\0link\0" + os.readlink(path).encode())
+    return digest.hexdigest()[:20]
+
+
+class DockerApp(RunningApp):
+    def __init__(self, name: str, container: Container, base_url: str, own_port: int) -> None:
+        self.name = name
+        self.container = container
+        self.base_url = base_url
+        self.own_port = own_port
+        self.logs = LogBuffer()
+        self._state: dict[str, Any] = {}
+        self._reader = threading.Thread(target=self._read, name=f"{name}-logs", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(DockerException, OSError, ValueError):
+            for chunk in self.container.logs(stream=True, follow=True, stdout=True, stderr=True):
+                self.logs.feed(chunk)
+        self.logs.close()
+
+    def _refresh(self) -> dict[str, Any]:
+        with contextlib.suppress(DockerException):
+            self.container.reload()
+            self._state = self.container.attrs.get("State", {})
+        return self._state
+
+    def alive(self) -> bool:
+        return bool(self._refresh().get("Running"))
+
+    @property
+    def exit_code(self) -> int | None:
+        state = self._state or self._refresh()
+        return None if state.get("Running") else state.get("ExitCode")
+
+    @property
+    def oom_killed(self) -> bool:
+        return bool((self._state or self._refresh()).get("OOMKilled"))
+
+    def stop(self) -> None:
+        with contextlib.suppress(DockerException):
+            self.container.remove(force=True)
+        self._reader.join(timeout=2)
+
+
+class DockerRunner(Runner):
+    name = "docker"
+
+    def __init__(self, manifest: Manifest, *, run_id: str | None = None) -> None:
+        super().__init__(manifest)
+        self.run_id = run_id or secrets.token_hex(4)
+        self.labels = {LABEL: self.run_id, "backend-labs.lab": manifest.id}
+        self.client = _client()
+        self.image: str | None = None
+        self.network: Any = None
+        self.gateway: Container | None = None
+        self.tunnel: Tunnel | None = None
+        self.services: list[Any] = []
+        self.apps: list[DockerApp] = []
+        self.notes: list[str] = []
+        self._commands = 0
+        self._closed = False
+
+    # -- the image -------------------------------------------------------------------------------
+    def prepare(self, submission: Path, app_section: AppSection) -> None:
+        self.app_section = app_section
+        if not (submission / "Dockerfile").is_file():
+            raise SubmissionError("the submission has no Dockerfile, so its image cannot be built")
+        tag = f"backend-labs/{self.manifest.id}:{context_digest(submission)}"
+        try:
+            self.client.images.get(tag)
+            self.image = tag  # same files as a previous grade: reuse its image
+            return
+        except ImageNotFound:
+            pass
+        log = LogBuffer(max_lines=400)
+        started = time.monotonic()
+        try:
+            stream = self.client.api.build(path=str(submission), tag=tag, rm=True, forcerm=True, decode=True,
+                                           labels={IMAGE_LABEL: self.manifest.id},
+                                           container_limits={"memory": 2 * 1024**3, "memswap": 2 * 1024**3})
+            for chunk in stream:
+                if "stream" in chunk:
+                    log.feed(chunk["stream"].encode())
+                if "error" in chunk:
+                    log.feed(chunk["error"].encode() + b"\n")
+                    raise BuildError(chunk["error"].strip(), [])
+                if time.monotonic() - started > BUILD_SECONDS:
+                    raise BuildError(f"the build ran over {BUILD_SECONDS:g} s", [])
+        except BuildError as exc:
+            raise SubmissionError(f"the image did not build: {str(exc).splitlines()[-1][:300]}",
+                                  log_tail=log.tail(30)[0]) from None
+        except APIError as exc:
+            raise SubmissionError(f"the image did not build: {exc.explanation or exc}",
+                                  log_tail=log.tail(30)[0]) from None
+        self.image = tag
+
+    # -- the run's network and its gateway -----------------------------------------------------
+    def _ensure_network(self) -> Tunnel:
+        if self.tunnel is not None:
+            return self.tunnel
+        self.network = self.client.networks.create(f"backend-labs-{self.run_id}", driver="bridge", internal=True,
+                                                   labels=self.labels, check_duplicate=True)
+        token = secrets.token_hex(16)
+        source = (Path(__file__).with_name("gateway.py")).read_text(encoding="utf-8")
+        config = f'{{"token": "{token}", "port": {GATEWAY_PORT}, "host": "0.0.0.0"}}'
+        try:
+            self.gateway = self.client.containers.run(
+                GATEWAY_IMAGE, ["python3", "-c", source, config], name=f"backend-labs-{self.run_id}-gateway",
+                detach=True, labels=self.labels, ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None)},
+                user="65534:65534", read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
+                mem_limit="256m", pids_limit=64, network="bridge",
+            )
+        except ImageNotFound:
+            raise GraderError(f"The image {GATEWAY_IMAGE} is not available and cannot be pulled.",
+                              f"Run `docker pull {GATEWAY_IMAGE}` once with a network.") from None
+        self.network.connect(self.gateway, aliases=["gateway"])
+        port = self._published_port(self.gateway)
+        self.tunnel = Tunnel("127.0.0.1", port, token)
+        return self.tunnel
+
+    def _published_port(self, container: Container) -> int:
+        deadline = time.monotonic() + 10
+        while True:
+            container.reload()
+            bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{GATEWAY_PORT}/tcp") or []
+            if bindings:
+                return int(bindings[0]["HostPort"])
+            if time.monotonic() > deadline:
+                raise GraderError("The grader's gateway container did not publish its port.", "Run `grade doctor`.")
+            time.sleep(0.05)
+
+    # -- services --------------------------------------------------------------------------------
+    def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
+        from testcontainers.community.postgres import PostgresContainer
+        from testcontainers.core.container import DockerContainer
+        from testcontainers.core.network import Network
+        from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+        tunnel = self._ensure_network()
+        network = Network()
+        network.name = self.network.name  # the run's own network, created above
+        endpoints = []
+        for kind in kinds:
+            if kind == "postgres":
+                service = PostgresContainer(POSTGRES_IMAGE, username="lab", password="lab", dbname="lab", driver=None)
+                service.with_command("postgres -c shared_preload_libraries=pg_stat_statements -c fsync=off "
+                                     "-c max_connections=200")
+                port, app_url = 5432, "postgresql://lab:lab@postgres:5432/lab"
+            else:
+                service = DockerContainer(REDIS_IMAGE).waiting_for(LogMessageWaitStrategy("Ready to accept connections"))
+                port, app_url = 6379, "redis://redis:6379/0"
+            service.ports = {}  # nothing is published: the suite goes through the gateway
+            service.with_network(network).with_network_aliases(kind).with_kwargs(labels=self.labels, mem_limit="1g")
+            service.with_name(f"backend-labs-{self.run_id}-{kind}")
+            self.services.append(service)
+            try:
+                service.start()
+            except (DockerException, TimeoutError, RuntimeError) as exc:
+                raise GraderError(f"The {kind} container did not start: {str(exc).splitlines()[0][:200]}.",
+                                  "Run `grade doctor`, or grade with --runner local.") from None
+            local = tunnel.forward(kind, port)
+            host_url = app_url.replace(f"{kind}:{port}", f"127.0.0.1:{local}")
+            if kind == "postgres":
+                from grader.services.base import wait_for_postgres
+
+                wait_for_postgres(host_url, timeout=30)
+                with contextlib.suppress(Exception):
+                    import psycopg
+
+                    with psycopg.connect(host_url, autocommit=True) as conn:
+                        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            else:
+                from grader.services.base import wait_for_redis
+
+                wait_for_redis(host_url, timeout=30)
+            endpoints.append(Endpoint(kind=kind, app_url=app_url, host_url=host_url))
+        return endpoints
+
+    # -- the app -----------------------------------------------------------------------------------
+    def _environment(self, env: Mapping[str, str | None]) -> dict[str, str]:
+        base = {"HOME": "/tmp", "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+                "HOST": "0.0.0.0", "PORT": str(self.app_section.port)}
+        for key, value in env.items():
+            if value is None:
+                base.pop(key, None)
+            else:
+                base[key] = value
+        return base
+
+    def _container(self, command: str, env: Mapping[str, str | None], name: str) -> Container:
+        assert self.image is not None, "prepare() first"
+        self._ensure_network()
+        argv = shlex.split(command.format(host="0.0.0.0", port=self.app_section.port))
+        endpoint = EndpointConfig(self.client.api._version, aliases=[name])  # app, app-2, ... on the run's network
+        return self.client.containers.run(
+            self.image, argv, name=f"backend-labs-{self.run_id}-{name}", detach=True, labels=self.labels,
+            environment=self._environment(env), network=self.network.name,
+            networking_config={self.network.name: endpoint}, **APP_LIMITS,
+        )
+
+    def start(self, env: Mapping[str, str | None], *, name: str = "app") -> RunningApp:
+        container = self._container(self.app_section.command, env, name)
+        tunnel = self._ensure_network()
+        local = tunnel.forward(name, self.app_section.port)
+        app = DockerApp(name, container, f"http://127.0.0.1:{local}", self.app_section.port)
+        self.apps.append(app)
+        try:
+            app.startup_seconds = app.wait_ready(self.app_section.ready, self.manifest.limits.startup)
+        except Exception as exc:
+            if app.oom_killed and hasattr(exc, "reason"):
+                exc.reason += " (killed: it ran out of its 1 GiB of memory)"
+            raise
+        return app
+
+    def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
+        self._commands += 1
+        started = time.monotonic()
+        container = self._container(command, env, f"command-{self._commands}")
+        code: int | None = None
+        try:
+            code = int(container.wait(timeout=timeout).get("StatusCode", 1))
+        except Exception:  # noqa: BLE001 - the docker SDK raises a requests timeout here
+            code = None
+        output = LogBuffer(max_lines=400)
+        with contextlib.suppress(DockerException):
+            output.feed(container.logs(stdout=True, stderr=True, tail=400))
+        with contextlib.suppress(DockerException):
+            container.remove(force=True)
+        return CommandResult(exit_code=code, output=output.tail(60)[0], duration=time.monotonic() - started)
+
+    def expose(self, port: int) -> str:
+        return self._ensure_network().reverse(port, port)
+
+    # -- cleanup -----------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.tunnel is not None:
+            with contextlib.suppress(Exception):
+                self.tunnel.close()
+        for app in self.apps:
+            app.stop()
+        remove_run(self.client, self.run_id)
+        self.client.close()
+
+    def leftovers(self) -> list[str]:
+        client = _client()
+        try:
+            found = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": f"{LABEL}={self.run_id}"})]
+            found += [f"network {n.name}" for n in client.networks.list(filters={"label": f"{LABEL}={self.run_id}"})]
+            found += [f"volume {v.name}" for v in client.volumes.list(filters={"label": f"{LABEL}={self.run_id}"})]
+            return found
+        finally:
+            client.close()
+
+
+def remove_run(client: docker.DockerClient, run_id: str | None = None) -> dict[str, int]:
+    """Remove the containers, networks and volumes of one run (or of every run when run_id is None)."""
+    selector = {"label": f"{LABEL}={run_id}" if run_id else LABEL}
+    removed = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}
+    for container in client.containers.list(all=True, filters=selector):
+        with contextlib.suppress(NotFound, APIError):
+            container.remove(force=True, v=True)
+            removed["containers"] += 1
+    for network in client.networks.list(filters=selector):
+        with contextlib.suppress(NotFound, APIError):
+            network.remove()
+            removed["networks"] += 1
+    for volume in client.volumes.list(filters=selector):
+        with contextlib.suppress(NotFound, APIError):
+            volume.remove(force=True)
+            removed["volumes"] += 1
+    return removed
+
+
+def clean_leftovers(*, images: bool = False) -> dict[str, int]:
+    client = _client()
+    try:
+        removed = remove_run(client)
+        if images:
+            for image in client.images.list(filters={"label": IMAGE_LABEL}):
+                with contextlib.suppress(NotFound, APIError):
+                    client.images.remove(image.id, force=True)
+                    removed["images"] += 1
+        return removed
+    finally:
+        client.close()
+
+
+__all__ = ["DockerRunner", "clean_leftovers", "context_digest"]
