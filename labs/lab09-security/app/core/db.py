@@ -1,0 +1,56 @@
+"""PostgreSQL access: one connection per request; the schema and the admin account made at startup."""
+
+from collections.abc import Iterator
+
+import psycopg
+from psycopg.rows import dict_row
+
+from app.core import config
+from app.core.security import hash_password
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id            SERIAL PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    display_name  TEXT NOT NULL DEFAULT '',
+    bio           TEXT NOT NULL DEFAULT '',
+    website       TEXT NOT NULL DEFAULT '',
+    is_admin      BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at    TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS notes (
+    id         SERIAL PRIMARY KEY,
+    owner_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL DEFAULT '',
+    private    BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+"""
+
+Conn = psycopg.Connection[dict]
+
+
+def connect() -> Conn:
+    return psycopg.connect(config.DATABASE_URL, autocommit=True, row_factory=dict_row)
+
+
+def get_conn() -> Iterator[Conn]:
+    with connect() as conn:
+        yield conn
+
+
+def init_db() -> None:
+    with connect() as conn:
+        # Several instances may start at once: one creates the schema, the others wait.
+        conn.execute("SELECT pg_advisory_lock(90901)")
+        try:
+            conn.execute(SCHEMA)
+            conn.execute(
+                "INSERT INTO users (username, password_hash, display_name, is_admin) "
+                "VALUES (%s, %s, 'Administrator', TRUE) ON CONFLICT (username) DO NOTHING",
+                (config.ADMIN_USERNAME, hash_password(config.ADMIN_PASSWORD)),
+            )
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(90901)")

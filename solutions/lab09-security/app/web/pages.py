@@ -1,0 +1,159 @@
+"""The HTML side: server-rendered pages and their forms."""
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from psycopg.errors import UniqueViolation
+from pydantic import ValidationError
+
+from app import crud
+from app.api.deps import DbConn, OptionalUser, owned_note, visible_note
+from app.api.routes.auth import NewAccount
+from app.api.routes.users import ProfileUpdate
+from app.core.security import end_session, start_session
+from app.web.forms import require_csrf, safe_next
+from app.web.templates import render
+
+router = APIRouter(include_in_schema=False)
+
+CsrfChecked = Annotated[None, Depends(require_csrf)]
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+def first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    return f"{error['loc'][-1]}: {error['msg']}"
+
+
+@router.get("/")
+def home(request: Request, conn: DbConn, user: OptionalUser) -> Response:
+    return render(request, "home.html", user=user, notes=crud.latest_public_notes(conn))
+
+
+@router.get("/register")
+def register_form(request: Request, user: OptionalUser) -> Response:
+    return render(request, "register.html", user=user, error=None, username="")
+
+
+@router.post("/register")
+def register(request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")) -> Response:
+    try:
+        account = NewAccount(username=username, password=password)
+        new_user = crud.create_user(conn, account.username, account.password)
+    except ValidationError as exc:
+        return render(request, "register.html", 400, user=None, error=first_error(exc), username=username)
+    except UniqueViolation:
+        return render(request, "register.html", 400, user=None, error="This username is taken.", username=username)
+    response = RedirectResponse("/", status_code=303)
+    start_session(request, new_user["id"])
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, user: OptionalUser, next: str = "/") -> Response:
+    return render(request, "login.html", user=user, error=None, username="", next=next)
+
+
+@router.post("/login")
+def login(
+    request: Request, conn: DbConn, username: str = Form(""), password: str = Form(""), next: str = Form("/")
+) -> Response:
+    user = crud.authenticate(conn, username, password)
+    if user is None:
+        return render(
+            request, "login.html", 401, user=None, error="Invalid username or password.", username=username, next=next
+        )
+    start_session(request, user["id"])
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, _: CsrfChecked) -> Response:
+    end_session(request)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/search")
+def search(request: Request, conn: DbConn, user: OptionalUser, q: str = "") -> Response:
+    notes = crud.search_notes(conn, user["id"] if user else None, q) if q else []
+    return render(request, "search.html", user=user, q=q, notes=notes)
+
+
+@router.get("/notes/new")
+def new_note_form(request: Request, user: OptionalUser) -> Response:
+    if user is None:
+        return login_redirect(request)
+    return render(request, "new_note.html", user=user)
+
+
+@router.post("/notes")
+def create_note(
+    request: Request,
+    conn: DbConn,
+    user: OptionalUser,
+    _: CsrfChecked,
+    title: str = Form(..., min_length=1, max_length=200),
+    body: str = Form("", max_length=20000),
+    private: bool = Form(False),
+) -> Response:
+    if user is None:
+        return login_redirect(request)
+    note = crud.create_note(conn, user["id"], title, body, private)
+    return RedirectResponse(f"/notes/{note['id']}", status_code=303)
+
+
+@router.get("/notes/{note_id}")
+def show_note(note_id: int, request: Request, conn: DbConn, user: OptionalUser) -> Response:
+    note = visible_note(conn, note_id, user)
+    author = crud.get_user(conn, note["owner_id"])
+    return render(request, "note.html", user=user, note=note, author=author)
+
+
+@router.post("/notes/{note_id}/delete")
+def delete_note(note_id: int, request: Request, conn: DbConn, user: OptionalUser, _: CsrfChecked) -> Response:
+    if user is None:
+        return login_redirect(request)
+    owned_note(conn, note_id, user)
+    crud.delete_note(conn, note_id)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/profile")
+def profile_form(request: Request, user: OptionalUser) -> Response:
+    if user is None:
+        return login_redirect(request)
+    return render(request, "profile_edit.html", user=user, error=None)
+
+
+@router.post("/profile")
+def update_profile(
+    request: Request,
+    conn: DbConn,
+    user: OptionalUser,
+    _: CsrfChecked,
+    display_name: str = Form(""),
+    bio: str = Form(""),
+    website: str = Form(""),
+) -> Response:
+    if user is None:
+        return login_redirect(request)
+    try:
+        update = ProfileUpdate(display_name=display_name, bio=bio, website=website)
+    except ValidationError as exc:
+        return render(request, "profile_edit.html", 400, user=user, error=first_error(exc))
+    crud.update_profile(conn, user["id"], update.model_dump())
+    return RedirectResponse(f"/users/{quote(user['username'])}", status_code=303)
+
+
+@router.get("/users/{username}")
+def show_user(username: str, request: Request, conn: DbConn, user: OptionalUser) -> Response:
+    profile = crud.get_user_by_username(conn, username)
+    if profile is None:
+        raise HTTPException(status_code=404, detail="no such user")
+    notes = crud.notes_of(conn, profile["id"], include_private=user is not None and user["id"] == profile["id"])
+    return render(request, "user.html", user=user, profile=profile, notes=notes)
