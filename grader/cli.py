@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from grader import __version__
@@ -208,7 +209,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args, prog_name="grade", standalone_mode=False)
     except GraderError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}" + (f" {exc.suggestion}" if exc.suggestion else ""), highlight=False)
+        err.print(f"[bold red]error:[/] {escape(exc.message)}" + (f" {escape(exc.suggestion)}" if exc.suggestion else ""),
+                  highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
@@ -225,8 +227,8 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(2) from None
         if os.environ.get("GRADE_DEBUG"):
             traceback.print_exc()
-        err.print(f"[bold red]error:[/] the grader itself failed ({type(exc).__name__}: {exc}). "
-                  "Please report it; GRADE_DEBUG=1 shows the traceback.", highlight=False)
+        err.print(f"[bold red]error:[/] the grader itself failed ({type(exc).__name__}: {escape(str(exc))}). "
+                  "Please report it; GRADE_DEBUG=1 shows the traceback.", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
     raise SystemExit(code if isinstance(code, int) else 0)
 

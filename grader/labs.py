@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +92,8 @@ def resolve(query: str, root: Path) -> Lab:
         if wanted in _aliases(lab):
             return lab
     names = {alias: lab.id for lab in labs for alias in _aliases(lab)}
-    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
+    typo = re.sub(r"(?<=^lab)[0-9o]+", lambda m: m.group().replace("o", "0"), wanted)  # lab9O is lab90
+    close = [typo] if typo in names else difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
     known = ", ".join(lab.id for lab in labs) or "none"
     if close:
         raise GraderError(f"There is no lab called {query!r}.", f"Did you mean {names[close[0]]}? (labs: {known})")

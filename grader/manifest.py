@@ -78,7 +78,9 @@ def _known_keys(model: type[BaseModel], location: tuple[str | int, ...]) -> list
 
 def _explain(error: ValidationError, path: Path, root: type[BaseModel] | None = None, prefix: tuple[str, ...] = ()) -> GraderError:
     root = root or Manifest
-    first = error.errors()[0]
+    errors = error.errors()
+    # a misspelled key also makes the right one "missing": name the misspelling first
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     location = prefix + tuple(first["loc"])
     key = ".".join(str(part) for part in location) or "(top level)"
     if first["type"] == "extra_forbidden":
