@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import secrets
 import time
@@ -102,7 +103,7 @@ def grade(
     app_section = app_section_for(lab, submission)
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    run_id = secrets.token_hex(4)
+    run_id = os.environ.get("GRADE_RUN_ID") or secrets.token_hex(4)  # set by the kit's tests to find leftovers
     with make_runner(runner, lab, run_id) as active:
         start_problem, start_log = None, ""
         progress.stage("Preparing the submission" if runner == "local" else "Building the image")

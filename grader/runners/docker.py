@@ -37,8 +37,6 @@ from grader.runners.tunnel import Tunnel
 LABEL = "backend-labs.run"
 IMAGE_LABEL = "backend-labs.image"
 GATEWAY_IMAGE = os.environ.get("GRADE_GATEWAY_IMAGE", "python:3.13-slim")
-POSTGRES_IMAGE = os.environ.get("GRADE_POSTGRES_IMAGE", "postgres:17")
-REDIS_IMAGE = os.environ.get("GRADE_REDIS_IMAGE", "redis:8")
 GATEWAY_PORT = 7070
 BUILD_SECONDS = float(os.environ.get("GRADE_BUILD_SECONDS", "600"))
 APP_LIMITS: dict[str, Any] = {
@@ -54,8 +52,6 @@ APP_LIMITS: dict[str, Any] = {
     "log_config": {"type": "json-file", "config": {"max-size": "20m", "max-file": "1"}},
 }
 IGNORED_PARTS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".pytest_cache", ".ruff_cache", ".grade"}
-
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # the reaper image cannot be assumed; we clean up
 
 
 def _client() -> docker.DockerClient:
@@ -214,49 +210,20 @@ class DockerRunner(Runner):
 
     # -- services --------------------------------------------------------------------------------
     def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
-        from testcontainers.community.postgres import PostgresContainer
-        from testcontainers.core.container import DockerContainer
-        from testcontainers.core.network import Network
-        from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+        from grader.services.containers import ContainerService
 
         tunnel = self._ensure_network()
-        network = Network()
-        network.name = self.network.name  # the run's own network, created above
         endpoints = []
         for kind in kinds:
-            if kind == "postgres":
-                service = PostgresContainer(POSTGRES_IMAGE, username="lab", password="lab", dbname="lab", driver=None)
-                service.with_command("postgres -c shared_preload_libraries=pg_stat_statements -c fsync=off "
-                                     "-c max_connections=200")
-                port, app_url = 5432, "postgresql://lab:lab@postgres:5432/lab"
-            else:
-                service = DockerContainer(REDIS_IMAGE).waiting_for(LogMessageWaitStrategy("Ready to accept connections"))
-                port, app_url = 6379, "redis://redis:6379/0"
-            service.ports = {}  # nothing is published: the suite goes through the gateway
-            service.with_network(network).with_network_aliases(kind).with_kwargs(labels=self.labels, mem_limit="1g")
-            service.with_name(f"backend-labs-{self.run_id}-{kind}")
+            service = ContainerService(
+                kind,
+                network=self.network.name,
+                tunnel=tunnel,
+                labels=self.labels,
+                name=f"backend-labs-{self.run_id}-{kind}",
+            )
             self.services.append(service)
-            try:
-                service.start()
-            except (DockerException, TimeoutError, RuntimeError) as exc:
-                raise GraderError(f"The {kind} container did not start: {str(exc).splitlines()[0][:200]}.",
-                                  "Run `grade doctor`, or grade with --runner local.") from None
-            local = tunnel.forward(kind, port)
-            host_url = app_url.replace(f"{kind}:{port}", f"127.0.0.1:{local}")
-            if kind == "postgres":
-                from grader.services.base import wait_for_postgres
-
-                wait_for_postgres(host_url, timeout=30)
-                with contextlib.suppress(Exception):
-                    import psycopg
-
-                    with psycopg.connect(host_url, autocommit=True) as conn:
-                        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-            else:
-                from grader.services.base import wait_for_redis
-
-                wait_for_redis(host_url, timeout=30)
-            endpoints.append(Endpoint(kind=kind, app_url=app_url, host_url=host_url))
+            endpoints.append(service.start())
         return endpoints
 
     # -- the app -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ root) inside a cgroup that caps memory and processes; close() kills the whole tr
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -48,6 +49,7 @@ SANDBOX = Path(__file__).with_name("sandbox.py")
 IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".pytest_cache",
                                  ".ruff_cache", ".mypy_cache", ".grade")
 MAX_FILES, MAX_BYTES = 5000, 100 * 1024 * 1024
+FIRST_UID = 2_000_000
 MEMORY_BYTES = 1024 * 1024 * 1024  # per run, with a cgroup
 MAX_PIDS = 256  # processes and threads per run
 RLIMITS = {
@@ -138,7 +140,7 @@ class LocalRunner(Runner):
         super().__init__(manifest)
         self.run_id = run_id or secrets.token_hex(4)
         self.notes: list[str] = []
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"grade-{manifest.id}-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"grade-{manifest.id}-{self.run_id}-"))
         self.workdir.chmod(0o755)
         self.appdir = self.workdir / "app"
         self.home = self.workdir / "home"
@@ -160,7 +162,7 @@ class LocalRunner(Runner):
                 "or its packages.",
                 "Install the kit in a virtual environment outside /root (python3 -m venv /opt/labs), or use --runner docker.",
             )
-        self.uid = 2_000_000 + secrets.randbelow(900_000)
+        self.uid = run_uid(self.run_id)
         self.cgroup = RunCgroup.create(f"{self.manifest.id}-{self.run_id}", memory_bytes=MEMORY_BYTES,
                                        max_pids=MAX_PIDS)
 
@@ -299,6 +301,11 @@ class LocalRunner(Runner):
         if self.uid is None:
             return [app.process.pid for app in self.apps if app.alive()]
         return [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == self.uid]
+
+
+def run_uid(run_id: str) -> int:
+    """The throwaway uid of a run, outside the ranges systems give to users and to user namespaces."""
+    return FIRST_UID + int(hashlib.sha256(run_id.encode()).hexdigest(), 16) % 900_000
 
 
 def _kill_uid(uid: int, timeout: float = 5.0) -> None:
