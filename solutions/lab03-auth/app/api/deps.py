@@ -41,7 +41,7 @@ def _user_from_token(db: Session, settings: Settings, token: str) -> User:
     try:
         claims = decode_access_token(token, settings)
         user_id = int(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError, TypeError):
+    except (jwt.PyJWTError, ValueError, TypeError):
         raise unauthorized(invalid_token=True) from None
     user = db.get(User, user_id)
     if user is None:
