@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import traceback
 from enum import Enum
@@ -196,10 +197,15 @@ def watch(
         progress_state.record(root, result)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: `grade lab02` is `grade run lab02`; errors become one sentence and exit code 2."""
     global out, err
     out, err = Console(file=sys.stdout), Console(file=sys.stderr)
+    signal.signal(signal.SIGTERM, _interrupt)  # a cancelled CI job cleans up like Ctrl-C
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "--version":
         out.print(f"grade {__version__}")
@@ -230,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
         err.print(f"[bold red]error:[/] the grader itself failed ({type(exc).__name__}: {escape(str(exc))}). "
                   "Please report it; GRADE_DEBUG=1 shows the traceback.", highlight=False, soft_wrap=True)
         raise SystemExit(2) from None
+    if code == 130:  # click's own code for an interrupt it caught
+        err.print("[bold red]interrupted:[/] grading stopped; everything it started was removed.")
+        raise SystemExit(2)
     raise SystemExit(code if isinstance(code, int) else 0)
 
 

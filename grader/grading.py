@@ -104,19 +104,25 @@ def grade(
     started_at = datetime.now(UTC)
     started = time.monotonic()
     run_id = os.environ.get("GRADE_RUN_ID") or secrets.token_hex(4)  # set by the kit's tests to find leftovers
-    with make_runner(runner, lab, run_id) as active:
+    timings: dict[str, float] = {}
+    active = make_runner(runner, lab, run_id)
+    try:
         start_problem, start_log = None, ""
         progress.stage("Preparing the submission" if runner == "local" else "Building the image")
+        mark = time.monotonic()
         try:
             active.prepare(submission, app_section)
         except SubmissionError as exc:
             start_problem, start_log = exc.reason, exc.log_tail
+        timings["prepare"] = time.monotonic() - mark
         for note in getattr(active, "notes", []):
             (notes if notes is not None else []).append(note)
         endpoints = []
+        mark = time.monotonic()
         if lab.manifest.services and start_problem is None:
             progress.stage("Starting " + " and ".join(lab.manifest.services))
             endpoints = active.start_services(list(lab.manifest.services), f"{lab.id}_{run_id}")
+        timings["services"] = time.monotonic() - mark
         session = GradingSession(
             manifest=lab.manifest.model_copy(update={"app": app_section}),
             runner=active,
@@ -129,9 +135,20 @@ def grade(
             replay_base=f"http://localhost:{app_section.port}",
         )
         plugin = GraderPlugin(session)
+        mark = time.monotonic()
         code = run_suite(suite, plugin)
+        timings["app"] = session.app_seconds
+        timings["suite"] = time.monotonic() - mark - session.app_seconds
         progress.stage("Cleaning up")
-    return _result(lab, submission, runner, session, code, started_at, time.monotonic() - started)
+    finally:
+        mark = time.monotonic()
+        active.close()
+        timings["cleanup"] = time.monotonic() - mark
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # Ctrl-C during the suite: everything is cleaned up, nothing to report
+    result = _result(lab, submission, runner, session, code, started_at, time.monotonic() - started)
+    result.timings = {name: round(seconds, 3) for name, seconds in timings.items()}
+    return result
 
 
 def _result(

@@ -82,6 +82,7 @@ class GradingSession:
     results: list[CheckResult] = field(default_factory=list)
     collect_errors: list[str] = field(default_factory=list)
     extra_apps: list[RunningApp] = field(default_factory=list)
+    app_seconds: float = 0.0  # setup commands and start-up of the main app
 
     def endpoint(self, kind: str) -> Endpoint:
         for endpoint in self.endpoints:
@@ -315,15 +316,20 @@ class GraderPlugin:
         if self.s.start_problem:
             raise AppStartError(self.s.start_problem, log_tail=self.s.start_log)
         env = self._env(app_env)
+        started = time.monotonic()
         for command in self.s.manifest.app.setup:
             self.s.progress.stage(f"Running {command}")
             result = self.s.runner.run(command, env, timeout=self.s.manifest.limits.startup * 3)
             if not result.ok:
                 how = "ran too long" if result.exit_code is None else f"failed with exit code {result.exit_code}"
+                self.s.app_seconds = time.monotonic() - started
                 raise AppStartError(f"the setup command `{command}` {how}", exit_code=result.exit_code,
                                     log_tail=result.output)
         self.s.progress.stage("Starting the app")
-        app = self.s.runner.start(env, name="app")
+        try:
+            app = self.s.runner.start(env, name="app")
+        finally:
+            self.s.app_seconds = time.monotonic() - started
         self.s.main_app = app
         self.log_mark = app.logs.mark()
         self.s.progress.stage("Checking")

@@ -67,6 +67,11 @@ class GradeResult(_Model):
     pass_mark: float
     started_at: datetime
     duration: float
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        description="seconds spent in each phase: prepare (copy or image build), services, app (setup and "
+        "start-up), suite (the checks), cleanup",
+    )
     app: AppInfo
     checks: list[CheckResult]
     error: str | None = Field(None, description="why the grader could not grade (status error)")

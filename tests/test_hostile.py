@@ -11,6 +11,7 @@ import contextlib
 import glob
 import os
 import secrets
+import signal
 import shutil
 import subprocess
 import sys
@@ -149,3 +150,26 @@ def test_the_cheater_cannot_touch_the_kit_or_its_results(tmp_path):
     assert "5 passed" in result.app.output_tail  # its fake success is shown as the app's output, nothing more
     assert (state.read_bytes() if state.exists() else None) == before
     assert not (folder / "grade-results.json").exists()
+
+
+@pytest.mark.parametrize("runner", runners())
+def test_an_interrupted_grade_removes_everything(runner, tmp_path):
+    """Ctrl-C or a cancelled CI job (SIGTERM) in the middle of the checks: exit 2, nothing left behind."""
+    run_id = f"t{secrets.token_hex(4)}"
+    folder = submission("never_returns", tmp_path)
+    env = {**os.environ, "GRADE_ROOT": str(KIT), "GRADE_RUN_ID": run_id}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "lab90", "--path", str(folder), "--suites", str(KIT / "suites"),
+         "--runner", runner],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in process.stdout:  # the non-terminal progress prints one line per stage
+        if "Checking" in line or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "interrupted" in stderr
+    assert leftovers(runner, run_id) == []
