@@ -106,7 +106,7 @@ def render(result: GradeResult, console: Console, *, verbose: bool = False) -> N
     elif result.app.problem:
         console.print(Text(f"Note: {result.app.problem}.", style="yellow"))
     for category, checks in groupby(result.checks, key=lambda check: check.category):
-        table = Table(title=category, title_justify="left", title_style="bold", show_header=False, expand=True,
+        table = Table(title=Text(category), title_justify="left", title_style="bold", show_header=False, expand=True,
                       box=None, padding=(0, 1))
         table.add_column(width=2, no_wrap=True)
         table.add_column(ratio=1, overflow="fold")
