@@ -9,7 +9,11 @@ database and points the app's ``DATABASE_URL`` at it:
         ...
         with proxy.measure() as m:
             api.get("/books")
-        m.count, m.statements
+        m.count, m.texts(), m.statements[0].params
+
+Every statement is kept with what is needed to run it again exactly as the app did (SQL text,
+parameter types, values and formats), so a suite can ask the server for the plan of the app's own
+query (EXPLAIN) with `Statement.explain_args()`.
 
 What counts as one statement: a simple-protocol Query message ('Q', even when its text holds several
 statements separated by semicolons), an extended-protocol Execute message ('E', so a prepared
@@ -35,19 +39,23 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
 MAX_STARTUP = 10_000  # the server refuses longer startup packets too
-PARSED_PREFIX = 64 * 1024  # bytes of a Query/Parse body kept to read its text; the rest is streamed
+PARSED_PREFIX = 64 * 1024  # bytes of a Query/Parse/Bind body read to follow it; the rest is streamed
 CHUNK = 64 * 1024
-TEXT_MAX = 2_000  # characters of SQL kept per recorded statement
+SQL_MAX = 16 * 1024  # characters of SQL kept per statement (longer: kept cut, and not replayable)
+PARAMS_MAX = 16 * 1024  # bytes of parameter values kept per statement (more: not kept, not replayable)
 STARTUP_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0
 MAX_NAMES = 10_000  # prepared statements / portals remembered per connection
 
+_T = TypeVar("_T")
+ExecArgs = tuple[bytes, list["bytes | None"], list[int], list[int]]  # command, values, type OIDs, formats
 _TRANSACTION_CONTROL = ("BEGIN", "START", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "ABORT")
 
 
@@ -57,31 +65,74 @@ def is_transaction_control(sql: str) -> bool:
     return bool(words) and words[0].rstrip(";").upper() in _TRANSACTION_CONTROL
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement as the server received it."""
+
+    sql: str
+    protocol: str  # "simple" (Query), "extended" (Execute) or "function" (FunctionCall)
+    param_types: tuple[int, ...] = ()  # type OIDs the client declared at Parse (0: let the server infer)
+    params: tuple[bytes | None, ...] | None = ()  # values as sent (None: SQL NULL); None when not kept
+    param_formats: tuple[int, ...] = ()  # per value: 0 text, 1 binary
+    cut: bool = False  # the SQL text is incomplete
+
+    @property
+    def replayable(self) -> bool:
+        return self.protocol != "function" and not self.cut and self.params is not None
+
+    def explain_args(self, options: str = "FORMAT JSON") -> ExecArgs:
+        """(command, values, types, formats) for psycopg's `pgconn.exec_params`: EXPLAIN of this
+        statement with the parameters the app sent."""
+        if not self.replayable:
+            raise ValueError("this statement was not kept whole and cannot be run again")
+        command = f"EXPLAIN ({options}) {self.sql}".encode()
+        values = list(self.params or ())
+        types = list(self.param_types[: len(values)]) + [0] * max(0, len(values) - len(self.param_types))
+        return command, values, types, list(self.param_formats)
+
+
 @dataclass
 class Measurement:
     """Statements seen between the start and the end of a `PgProxy.measure()` block."""
 
-    statements: list[str] = field(default_factory=list)
-    complete: bool = True  # False when more statements ran than the proxy keeps texts for
+    statements: list[Statement] = field(default_factory=list)
+    complete: bool = True  # False when more statements ran than the proxy keeps
 
     @property
     def count(self) -> int:
         return len(self.statements)
 
-    def data_statements(self) -> list[str]:
+    def texts(self) -> list[str]:
+        return [s.sql for s in self.statements]
+
+    def data_statements(self) -> list[Statement]:
         """The statements without transaction control (BEGIN/COMMIT/ROLLBACK/SAVEPOINT...)."""
-        return [s for s in self.statements if not is_transaction_control(s)]
+        return [s for s in self.statements if not is_transaction_control(s.sql)]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    types: tuple[int, ...]
+    cut: bool
+
+
+@dataclass(frozen=True)
+class _Portal:
+    statement: str
+    params: tuple[bytes | None, ...] | None
+    formats: tuple[int, ...]
 
 
 @dataclass
 class _Connection:
-    """What one client connection has prepared: statement name -> SQL, portal name -> statement name."""
+    """What one client connection has prepared: statement name -> SQL, portal name -> bound statement."""
 
-    prepared: collections.OrderedDict[str, str] = field(default_factory=collections.OrderedDict)
-    portals: collections.OrderedDict[str, str] = field(default_factory=collections.OrderedDict)
+    prepared: collections.OrderedDict[str, _Prepared] = field(default_factory=collections.OrderedDict)
+    portals: collections.OrderedDict[str, _Portal] = field(default_factory=collections.OrderedDict)
 
     @staticmethod
-    def remember(table: collections.OrderedDict[str, str], key: str, value: str) -> None:
+    def remember(table: collections.OrderedDict[str, _T], key: str, value: _T) -> None:
         table[key] = value
         table.move_to_end(key)
         while len(table) > MAX_NAMES:
@@ -101,6 +152,52 @@ def _cstrings(body: bytes, n: int) -> list[str]:
         out.append(body[start:end].decode("utf-8", "replace"))
         start = end + 1
     return out
+
+
+def _parse_message(body: bytes, cut: bool) -> tuple[str, _Prepared]:
+    """Parse: statement name, SQL, declared parameter types."""
+    end_name = body.find(b"\0")
+    end_sql = body.find(b"\0", end_name + 1) if end_name >= 0 else -1
+    if end_name < 0 or end_sql < 0:
+        return _cstrings(body, 1)[0], _Prepared(_cstrings(body, 2)[1][:SQL_MAX], (), True)
+    name = body[:end_name].decode("utf-8", "replace")
+    sql = body[end_name + 1 : end_sql].decode("utf-8", "replace")
+    types: tuple[int, ...] = ()
+    try:
+        (n,) = struct.unpack_from("!h", body, end_sql + 1)
+        types = struct.unpack_from(f"!{n}I", body, end_sql + 3)
+    except struct.error:
+        cut = True
+    return name, _Prepared(sql[:SQL_MAX], types, cut or len(sql) > SQL_MAX)
+
+
+def _bind_message(body: bytes, cut: bool) -> tuple[str, _Portal]:
+    """Bind: portal name, statement name, parameter formats and values (None when not kept whole)."""
+    portal, statement = _cstrings(body, 2)
+    pos = len(portal.encode()) + len(statement.encode()) + 2
+    try:
+        (nformats,) = struct.unpack_from("!h", body, pos)
+        formats = struct.unpack_from(f"!{nformats}h", body, pos + 2)
+        pos += 2 + 2 * nformats
+        (nparams,) = struct.unpack_from("!h", body, pos)
+        pos += 2
+        values: list[bytes | None] = []
+        for _ in range(nparams):
+            (size,) = struct.unpack_from("!i", body, pos)
+            pos += 4
+            if size < 0:
+                values.append(None)
+                continue
+            if pos + size > len(body):
+                raise struct.error("value cut short")
+            values.append(body[pos : pos + size])
+            pos += size
+    except struct.error:
+        return portal, _Portal(statement, None, ())
+    # one format for all values, or one each; none means text
+    per_value = formats * nparams if len(formats) == 1 else (formats or (0,) * nparams)
+    kept = None if cut or sum(len(v or b"") for v in values) > PARAMS_MAX else tuple(values)
+    return portal, _Portal(statement, kept, tuple(per_value))
 
 
 class PgProxy:
@@ -123,7 +220,7 @@ class PgProxy:
         self._lock = threading.Lock()
         self._count = 0  # since the last reset()
         self._seq = 0  # statements ever seen: positions for measure()
-        self._texts: collections.deque[tuple[int, str]] = collections.deque(maxlen=keep)
+        self._kept: collections.deque[tuple[int, Statement]] = collections.deque(maxlen=keep)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -219,10 +316,10 @@ class PgProxy:
         with self._lock:
             self._count = 0
 
-    def statements(self) -> list[str]:
-        """The texts of the last statements seen (at most `keep`), oldest first."""
+    def statements(self) -> list[Statement]:
+        """The last statements seen (at most `keep`), oldest first."""
         with self._lock:
-            return [text for _, text in self._texts]
+            return [statement for _, statement in self._kept]
 
     @contextlib.contextmanager
     def measure(self) -> Iterator[Measurement]:
@@ -235,13 +332,13 @@ class PgProxy:
         finally:
             with self._lock:
                 last = self._seq
-                kept = [text for seq, text in self._texts if first <= seq < last]
+                kept = [statement for seq, statement in self._kept if first <= seq < last]
             result.statements = kept
             result.complete = len(kept) == last - first
 
-    def _record(self, text: str) -> None:
+    def _record(self, statement: Statement) -> None:
         with self._lock:
-            self._texts.append((self._seq, text[:TEXT_MAX]))
+            self._kept.append((self._seq, statement))
             self._seq += 1
             self._count += 1
 
@@ -346,7 +443,7 @@ class PgProxy:
             if kind in b"QPBECF":
                 prefix = await reader.readexactly(min(remaining, PARSED_PREFIX))
                 remaining -= len(prefix)
-                self._observe(conn, kind, prefix)
+                self._observe(conn, kind, prefix, cut=remaining > 0)
             writer.write(header + prefix)
             while remaining > 0:
                 chunk = await reader.read(min(remaining, CHUNK))
@@ -357,25 +454,26 @@ class PgProxy:
                 await writer.drain()
             await writer.drain()
 
-    def _observe(self, conn: _Connection, kind: bytes, body: bytes) -> None:
+    def _observe(self, conn: _Connection, kind: bytes, body: bytes, *, cut: bool) -> None:
         if kind == b"Q":
-            self._record(_cstrings(body, 1)[0])
+            sql = _cstrings(body, 1)[0]
+            self._record(Statement(sql[:SQL_MAX], "simple", cut=cut or len(sql) > SQL_MAX))
         elif kind == b"P":
-            name, query = _cstrings(body, 2)
-            conn.remember(conn.prepared, name, query)
+            name, prepared = _parse_message(body, cut)
+            conn.remember(conn.prepared, name, prepared)
         elif kind == b"B":
-            portal, statement = _cstrings(body, 2)
-            conn.remember(conn.portals, portal, statement)
+            portal, bound = _bind_message(body, cut)
+            conn.remember(conn.portals, portal, bound)
         elif kind == b"E":
-            portal = _cstrings(body, 1)[0]
-            statement = conn.portals.get(portal)
-            if statement is None:
-                self._record("<unknown portal>")
+            bound = conn.portals.get(_cstrings(body, 1)[0])
+            prepared = conn.prepared.get(bound.statement) if bound is not None else None
+            if bound is None or prepared is None:
+                self._record(Statement("<prepared before the proxy saw it>", "extended", params=None))
             else:
-                self._record(conn.prepared.get(statement, "<unknown statement>"))
+                self._record(Statement(prepared.sql, "extended", prepared.types, bound.params, bound.formats,
+                                       prepared.cut))
         elif kind == b"C" and body:
             name = _cstrings(body[1:], 1)[0]
             (conn.prepared if body[:1] == b"S" else conn.portals).pop(name, None)
         elif kind == b"F":
-            self._record("<function call>")
-
+            self._record(Statement("<function call>", "function", params=None))

@@ -7,6 +7,7 @@ tests are skipped with the reason (a failure when CI=true: CI must not skip them
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import struct
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.pgproxy import PgProxy, is_transaction_control  # noqa: E402
+from grader.pgproxy import PgProxy, Statement, is_transaction_control  # noqa: E402
 from grader.polling import eventually  # noqa: E402
 
 SERVER_URL = os.environ.get("PGPROXY_TEST_URL") or os.environ.get(
@@ -81,7 +82,8 @@ def test_simple_protocol_queries_count_once_each(proxy: PgProxy) -> None:
         conn.pgconn.exec_(b"SELECT 1")
         conn.pgconn.exec_(b"SELECT 2; SELECT 3")  # one Query message, however many statements it holds
         assert proxy.count() == 2
-        assert proxy.statements()[-2:] == ["SELECT 1", "SELECT 2; SELECT 3"]
+        assert [s.sql for s in proxy.statements()[-2:]] == ["SELECT 1", "SELECT 2; SELECT 3"]
+        assert {s.protocol for s in proxy.statements()[-2:]} == {"simple"}
 
 
 def test_extended_protocol_counts_executes_with_their_text(proxy: PgProxy) -> None:
@@ -90,7 +92,10 @@ def test_extended_protocol_counts_executes_with_their_text(proxy: PgProxy) -> No
             row = conn.execute("SELECT %s::int + 1", [i]).fetchone()
             assert row == (i + 1,)
     assert m.count == 4
-    assert m.statements == ["SELECT $1::int + 1"] * 4
+    assert m.texts() == ["SELECT $1::int + 1"] * 4
+    # psycopg sends a Python int in binary, the smallest integer type that holds it
+    assert [s.params for s in m.statements] == [(struct.pack("!h", i),) for i in range(4)]
+    assert {s.param_formats for s in m.statements} == {(1,)}
 
 
 def test_prepared_statements_count_every_run_and_keep_their_text(proxy: PgProxy) -> None:
@@ -99,7 +104,8 @@ def test_prepared_statements_count_every_run_and_keep_their_text(proxy: PgProxy)
             for i in range(6):
                 conn.execute("SELECT %s::text", [str(i)], prepare=True)
         assert m.count == 6
-        assert set(m.statements) == {"SELECT $1::text"}
+        assert set(m.texts()) == {"SELECT $1::text"}
+        assert [s.params for s in m.statements] == [(str(i).encode(),) for i in range(6)]
         conn.execute("DEALLOCATE ALL")  # Close/Deallocate pass through; the connection still works
         assert conn.execute("SELECT 42").fetchone() == (42,)
 
@@ -112,7 +118,7 @@ def test_pipeline_mode_counts_each_statement(proxy: PgProxy) -> None:
             for i in range(5):
                 cur.execute("INSERT INTO t VALUES (%s)", [i])
         conn.commit()
-        assert m.data_statements() == ["INSERT INTO t VALUES ($1)"] * 5
+        assert [s.sql for s in m.data_statements()] == ["INSERT INTO t VALUES ($1)"] * 5
         assert conn.execute("SELECT count(*) FROM t").fetchone() == (5,)
 
 
@@ -121,7 +127,7 @@ def test_transaction_statements_are_counted_and_separable(proxy: PgProxy) -> Non
         conn.execute("SELECT 1")
         conn.commit()
     assert m.count == 3  # BEGIN, SELECT 1, COMMIT
-    assert m.data_statements() == ["SELECT 1"]
+    assert [s.sql for s in m.data_statements()] == ["SELECT 1"]
 
 
 def test_concurrent_connections_are_counted_exactly(proxy: PgProxy) -> None:
@@ -148,7 +154,7 @@ def test_copy_in_and_out_pass_through(proxy: PgProxy) -> None:
             for i in range(rows):
                 copy.write_row((i, f"label {i} " + "x" * 40))  # ~1 MB of CopyData messages
         conn.commit()
-        assert m.data_statements() == ["COPY items (id, label) FROM STDIN"]
+        assert [s.sql for s in m.data_statements()] == ["COPY items (id, label) FROM STDIN"]
         total = conn.execute("SELECT count(*), sum(id) FROM items").fetchone()
         assert total == (rows, rows * (rows - 1) // 2)
         with conn.cursor() as cur, cur.copy("COPY (SELECT id FROM items ORDER BY id) TO STDOUT") as copy:
@@ -162,7 +168,8 @@ def test_long_statement_text_streams_through(proxy: PgProxy) -> None:
         got = conn.execute(f"SELECT length('{value}')").fetchone()
     assert got == (len(value),)
     assert m.count == 1
-    assert m.statements[0].startswith("SELECT length('yyy")
+    assert m.statements[0].sql.startswith("SELECT length('yyy")
+    assert not m.statements[0].replayable  # kept cut: it could not be run again
 
 
 def _startup_packet() -> bytes:
@@ -278,7 +285,7 @@ def test_reset_and_measure_are_independent(proxy: PgProxy) -> None:
             proxy.reset()  # someone else resetting does not disturb a measurement
             conn.execute("SELECT 3")
         assert proxy.count() == 1
-        assert m.statements == ["SELECT 2", "SELECT 3"]
+        assert m.texts() == ["SELECT 2", "SELECT 3"]
 
 
 def test_connections_beyond_the_limit_are_refused() -> None:
@@ -320,3 +327,41 @@ def test_a_port_probe_without_data_is_harmless(proxy: PgProxy) -> None:
         assert sock.recv(1) == b""
     with connect(proxy, autocommit=True) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def _explain(conn: psycopg.Connection, statement: Statement) -> list[dict]:
+    command, values, types, formats = statement.explain_args()
+    result = conn.pgconn.exec_params(command, values, types, formats)
+    assert result.status == psycopg.pq.ExecStatus.TUPLES_OK, result.error_message
+    return json.loads(result.get_value(0, 0).decode())
+
+
+def test_statements_can_be_explained_with_the_parameters_the_app_sent(proxy: PgProxy) -> None:
+    """Text and binary parameters, NULLs, declared and inferred types: the replay plans the same query."""
+    with connect(proxy) as conn, psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        with proxy.measure() as m:
+            conn.execute("SELECT %s::int + 1, %s::text", [41, "x"]).fetchone()
+            conn.execute("SELECT %b::bytea, %s::int IS NULL", [b"\x00\x01", None]).fetchone()
+            conn.execute("SELECT n FROM generate_series(1, 10) n WHERE n > %s", [7]).fetchall()
+        conn.rollback()
+        selects = m.data_statements()
+        assert len(selects) == 3
+        assert selects[1].param_formats[0] == 1
+        assert selects[1].params is not None
+        assert selects[1].params[1] is None
+        for statement in selects:
+            plan = _explain(admin, statement)
+            assert plan[0]["Plan"]["Node Type"]
+        analyzed = selects[2].explain_args("ANALYZE, FORMAT JSON")
+        result = admin.pgconn.exec_params(*analyzed)
+        assert json.loads(result.get_value(0, 0).decode())[0]["Plan"]["Actual Rows"] == 3
+
+
+def test_prepared_statements_are_replayable(proxy: PgProxy) -> None:
+    with connect(proxy, autocommit=True) as conn, psycopg.connect(SERVER_URL, autocommit=True) as admin:
+        conn.prepare_threshold = 0  # psycopg prepares at once: Parse once, then Bind/Execute by name
+        with proxy.measure() as m:
+            for i in range(3):
+                conn.execute("SELECT %s::text || 'x'", [str(i)]).fetchone()
+        assert [s.params for s in m.statements] == [(b"0",), (b"1",), (b"2",)]
+        assert all(_explain(admin, s) for s in m.statements)
