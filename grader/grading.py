@@ -1,7 +1,7 @@
 """One grading run: lab manifest -> runner -> services -> suite -> result.
 
-    result = grade(lab, submission, runner="local")
-    result.exit_code  # 0 passed, 1 failed, 2 the grader could not grade
+result = grade(lab, submission, runner="local")
+result.exit_code  # 0 passed, 1 failed, 2 the grader could not grade
 """
 
 from __future__ import annotations
@@ -59,8 +59,10 @@ def choose_runner(requested: str) -> tuple[str, str | None]:
         if requested == "docker":
             ok, reason = docker_status()
             if not ok:
-                raise GraderError(f"--runner docker was asked for, but {reason}.",
-                                  "Start Docker, or grade with --runner local.")
+                raise GraderError(
+                    f"--runner docker was asked for, but {reason}.",
+                    "Start Docker, or grade with --runner local.",
+                )
         return requested, None
     ok, reason = docker_status()
     if ok:
@@ -74,8 +76,9 @@ def app_section_for(lab: Lab, submission: Path) -> AppSection:
     override = load_app_override(submission / "lab.toml")
     if override is None:
         return lab.manifest.app
-    return lab.manifest.app.model_copy(update={"command": override.command, "port": override.port,
-                                               "ready": override.ready})
+    return lab.manifest.app.model_copy(
+        update={"command": override.command, "port": override.port, "ready": override.ready}
+    )
 
 
 def base_env(lab: Lab, endpoints: list) -> dict[str, str]:
@@ -98,12 +101,16 @@ def grade(
     progress = progress or NullProgress()
     submission = submission.resolve()
     if not submission.is_dir():
-        raise GraderError(f"{submission} is not a folder.", "Give the folder of a lab (the one with app/ in it).")
+        raise GraderError(
+            f"{submission} is not a folder.", "Give the folder of a lab (the one with app/ in it)."
+        )
     suite = lab.suite(suites)
     app_section = app_section_for(lab, submission)
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    run_id = os.environ.get("GRADE_RUN_ID") or secrets.token_hex(4)  # set by the kit's tests to find leftovers
+    run_id = os.environ.get("GRADE_RUN_ID") or secrets.token_hex(
+        4
+    )  # set by the kit's tests to find leftovers
     timings: dict[str, float] = {}
     active = make_runner(runner, lab, run_id)
     try:
@@ -144,7 +151,7 @@ def grade(
         mark = time.monotonic()
         active.close()
         timings["cleanup"] = time.monotonic() - mark
-    if code == pytest.ExitCode.INTERRUPTED:
+    if code == pytest.ExitCode.INTERRUPTED and not session.collect_errors:
         raise KeyboardInterrupt  # Ctrl-C during the suite: everything is cleaned up, nothing to report
     result = _result(lab, submission, runner, session, code, started_at, time.monotonic() - started)
     result.timings = {name: round(seconds, 3) for name, seconds in timings.items()}
@@ -179,9 +186,15 @@ def _result(
     main = session.main_app
     if main is not None:
         tail, cut = main.logs.tail(40)
-        app = AppInfo(started=True, startup_seconds=round(main.startup_seconds, 3), output_tail=tail,
-                      output_truncated=cut, problem=(f"the app stopped during «{checks_stopped}»"
-                                                    if (checks_stopped := _stopped(checks)) else None))
+        app = AppInfo(
+            started=True,
+            startup_seconds=round(main.startup_seconds, 3),
+            output_tail=tail,
+            output_truncated=cut,
+            problem=(
+                f"the app stopped during «{checks_stopped}»" if (checks_stopped := _stopped(checks)) else None
+            ),
+        )
     else:
         problem = session.start_problem or session.app_problem
         app = AppInfo(started=False, problem=problem, output_tail=session.start_log or session.app_log)
@@ -200,8 +213,12 @@ def _result(
         app=app,
         checks=checks,
         error=error,
-        versions=Versions(grader=__version__, python=platform.python_version(), pytest=pytest.__version__,
-                          platform=platform.platform(terse=True)),
+        versions=Versions(
+            grader=__version__,
+            python=platform.python_version(),
+            pytest=pytest.__version__,
+            platform=platform.platform(terse=True),
+        ),
     )
 
 

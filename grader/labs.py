@@ -96,5 +96,9 @@ def resolve(query: str, root: Path) -> Lab:
     close = [typo] if typo in names else difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
     known = ", ".join(lab.id for lab in labs) or "none"
     if close:
-        raise GraderError(f"There is no lab called {query!r}.", f"Did you mean {names[close[0]]}? (labs: {known})")
-    raise GraderError(f"There is no lab called {query!r}.", f"Known labs: {known}. `grade list` shows them all.")
+        raise GraderError(
+            f"There is no lab called {query!r}.", f"Did you mean {names[close[0]]}? (labs: {known})"
+        )
+    raise GraderError(
+        f"There is no lab called {query!r}.", f"Known labs: {known}. `grade list` shows them all."
+    )

@@ -76,7 +76,9 @@ def _known_keys(model: type[BaseModel], location: tuple[str | int, ...]) -> list
     return list(current.model_fields) if current is not None else []
 
 
-def _explain(error: ValidationError, path: Path, root: type[BaseModel] | None = None, prefix: tuple[str, ...] = ()) -> GraderError:
+def _explain(
+    error: ValidationError, path: Path, root: type[BaseModel] | None = None, prefix: tuple[str, ...] = ()
+) -> GraderError:
     root = root or Manifest
     errors = error.errors()
     # a misspelled key also makes the right one "missing": name the misspelling first
@@ -84,11 +86,15 @@ def _explain(error: ValidationError, path: Path, root: type[BaseModel] | None = 
     location = prefix + tuple(first["loc"])
     key = ".".join(str(part) for part in location) or "(top level)"
     if first["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(location[-1]), _known_keys(root, location[len(prefix):]), n=1)
+        close = difflib.get_close_matches(str(location[-1]), _known_keys(root, location[len(prefix) :]), n=1)
         hint = f" Did you mean `{'.'.join([*map(str, location[:-1]), close[0]])}`?" if close else ""
-        return GraderError(f"{path}: unknown key `{key}`.{hint}", "See docs/authoring.md for the manifest keys.")
+        return GraderError(
+            f"{path}: unknown key `{key}`.{hint}", "See docs/authoring.md for the manifest keys."
+        )
     if first["type"] == "missing":
-        return GraderError(f"{path}: the key `{key}` is missing.", "See docs/authoring.md for the manifest keys.")
+        return GraderError(
+            f"{path}: the key `{key}` is missing.", "See docs/authoring.md for the manifest keys."
+        )
     got = first.get("input")
     shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
     message = first["msg"].removeprefix("Value error, ")
@@ -110,7 +116,7 @@ def load_manifest(path: Path) -> Manifest:
 
 
 def load_app_override(path: Path) -> AppSection | None:
-    """The `[app]` table of a submission's own lab.toml: how to start it. Grading policy is never read here."""
+    """The `[app]` table of a submission's own lab.toml: how to start it (never the grading policy)."""
     if not path.is_file():
         return None
     try:

@@ -72,7 +72,9 @@ class GradingSession:
     endpoints: list[Endpoint]
     base_env: dict[str, str]
     progress: Progress = field(default_factory=NullProgress)
-    start_problem: str | None = None  # the submission could not be made runnable (e.g. its image did not build)
+    start_problem: str | None = (
+        None  # the submission could not be made runnable (e.g. its image did not build)
+    )
     start_log: str = ""
     replay_base: str | None = None
     # filled in while the suite runs
@@ -100,7 +102,11 @@ def _check_id(item: pytest.Item) -> str:
 def _category(item: pytest.Item) -> str:
     module = getattr(item, "module", None)
     doc = (getattr(module, "__doc__", None) or "").strip()
-    return doc.splitlines()[0].strip() if doc else Path(str(item.path)).stem.removeprefix("test_").replace("_", " ").capitalize()
+    return (
+        doc.splitlines()[0].strip()
+        if doc
+        else Path(str(item.path)).stem.removeprefix("test_").replace("_", " ").capitalize()
+    )
 
 
 def _first_line(text: str, limit: int = 300) -> str:
@@ -127,7 +133,9 @@ class GraderPlugin:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            self.s.collect_errors.append(f"{report.nodeid or 'suite'}: {_first_line(str(report.longrepr), 500)}")
+            self.s.collect_errors.append(
+                f"{report.nodeid or 'suite'}: {_first_line(str(report.longrepr), 500)}"
+            )
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         seen: set[str] = set()
@@ -139,7 +147,10 @@ class GraderPlugin:
             kwargs = marker.kwargs
             check_id = _check_id(item)
             module = check_id.split("::")[0]
-            needs = tuple(need if "::" in need else f"{module}::{need.removeprefix('test_')}" for need in kwargs["needs"])
+            needs = tuple(
+                need if "::" in need else f"{module}::{need.removeprefix('test_')}"
+                for need in kwargs["needs"]
+            )
             for need in needs:
                 if need not in seen:
                     self.s.collect_errors.append(f"{check_id} needs {need}, which is not an earlier check")
@@ -191,6 +202,7 @@ class GraderPlugin:
         budget = item.stash[META].budget
         armed = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
         if armed:
+
             def on_alarm(signum: int, frame: object) -> None:
                 raise CheckTimeout(f"the check did not finish within its {budget:g} s")
 
@@ -204,7 +216,9 @@ class GraderPlugin:
                 signal.signal(signal.SIGALRM, previous)
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Iterator[pytest.TestReport]:
         report: pytest.TestReport = yield
         meta = item.stash[META]
         done = (call.when == "setup" and not report.passed) or call.when == "call"
@@ -224,7 +238,9 @@ class GraderPlugin:
             outcome = "passed"
         elif report.skipped:
             outcome = "skipped"
-            fields["message"] = _first_line(str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr))
+            fields["message"] = _first_line(
+                str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            )
             fields["message"] = fields["message"].removeprefix("Skipped: ")
         else:
             outcome, fields = self._failure(call.excinfo.value if call.excinfo else None, when=call.when)
@@ -235,7 +251,9 @@ class GraderPlugin:
                 fields["app_output"] = ("…\n" if cut else "") + output
             if not main.alive() and self.stopped_during is None:
                 self.stopped_during = meta.title
-                fields["message"] = (fields.get("message") or "") + f" The app stopped during this check (exit code {main.exit_code})."
+                fields["message"] = (
+                    fields.get("message") or ""
+                ) + f" The app stopped during this check (exit code {main.exit_code})."
         earned = meta.points if outcome == "passed" else 0.0
         return CheckResult(
             id=meta.id,
@@ -272,18 +290,30 @@ class GraderPlugin:
             fields["message"] = str(exc)
             return "timeout", fields
         if isinstance(exc, httpx.TimeoutException):
-            target = f"{request.method} {request.url.raw_path.decode('ascii', 'replace')}" if request else "a request"
+            target = (
+                f"{request.method} {request.url.raw_path.decode('ascii', 'replace')}"
+                if request
+                else "a request"
+            )
             fields["message"] = f"{target}: no answer within {self.s.manifest.limits.request:g} s."
             return "timeout", fields
         if isinstance(exc, httpx.TransportError):
-            target = f"{request.method} {request.url.raw_path.decode('ascii', 'replace')}" if request else "a request"
-            fields["message"] = f"{target}: the connection failed ({type(exc).__name__}: {_first_line(str(exc), 120)})."
+            target = (
+                f"{request.method} {request.url.raw_path.decode('ascii', 'replace')}"
+                if request
+                else "a request"
+            )
+            fields["message"] = (
+                f"{target}: the connection failed ({type(exc).__name__}: {_first_line(str(exc), 120)})."
+            )
             return "failed", fields
         if isinstance(exc, AssertionError):
             fields["message"] = _first_line(str(exc)) or "an expectation of this check did not hold."
             return "failed", fields
         if exc is not None and isinstance(exc, GRADER_BUGS):
-            fields["message"] = f"grader error ({type(exc).__name__}: {_first_line(str(exc), 200)}): please report it."
+            fields["message"] = (
+                f"grader error ({type(exc).__name__}: {_first_line(str(exc), 200)}): please report it."
+            )
             return "error", fields
         name = type(exc).__name__ if exc is not None else "unknown failure"
         detail = _first_line(str(exc), 200) if exc is not None else ""
@@ -312,7 +342,7 @@ class GraderPlugin:
         return env
 
     @pytest.fixture(scope="session")
-    def app(self, app_env: dict[str, str]) -> Iterator[RunningApp]:
+    def app(self, app_env: dict[str, str]) -> RunningApp:
         if self.s.start_problem:
             raise AppStartError(self.s.start_problem, log_tail=self.s.start_log)
         env = self._env(app_env)
@@ -321,10 +351,15 @@ class GraderPlugin:
             self.s.progress.stage(f"Running {command}")
             result = self.s.runner.run(command, env, timeout=self.s.manifest.limits.startup * 3)
             if not result.ok:
-                how = "ran too long" if result.exit_code is None else f"failed with exit code {result.exit_code}"
+                how = (
+                    "ran too long"
+                    if result.exit_code is None
+                    else f"failed with exit code {result.exit_code}"
+                )
                 self.s.app_seconds = time.monotonic() - started
-                raise AppStartError(f"the setup command `{command}` {how}", exit_code=result.exit_code,
-                                    log_tail=result.output)
+                raise AppStartError(
+                    f"the setup command `{command}` {how}", exit_code=result.exit_code, log_tail=result.output
+                )
         self.s.progress.stage("Starting the app")
         try:
             app = self.s.runner.start(env, name="app")
@@ -333,7 +368,7 @@ class GraderPlugin:
         self.s.main_app = app
         self.log_mark = app.logs.mark()
         self.s.progress.stage("Checking")
-        yield app
+        return app
 
     @pytest.fixture(scope="session")
     def start_app(self, app_env: dict[str, str]) -> Callable[..., RunningApp]:
@@ -347,10 +382,13 @@ class GraderPlugin:
 
     @pytest.fixture(scope="session")
     def run_command(self, app_env: dict[str, str]) -> Callable[..., CommandResult]:
-        def run(name: str, env: Mapping[str, str | None] | None = None, timeout: float | None = None) -> CommandResult:
+        def run(
+            name: str, env: Mapping[str, str | None] | None = None, timeout: float | None = None
+        ) -> CommandResult:
             command = self.s.manifest.commands.get(name, name)
-            return self.s.runner.run(command, self._env(app_env, env or {}),
-                                     timeout=timeout or self.s.manifest.limits.check)
+            return self.s.runner.run(
+                command, self._env(app_env, env or {}), timeout=timeout or self.s.manifest.limits.check
+            )
 
         return run
 
@@ -409,15 +447,23 @@ def run_suite(suite: Path, plugin: GraderPlugin) -> int:
     """Run the hidden suite in this process, silently: what the learner sees comes from the results."""
     args = [
         str(suite),
-        "-c", str(Path(__file__).with_name("suite.ini")),
-        "--rootdir", str(suite),
-        "--confcutdir", str(suite),
+        "-c",
+        str(Path(__file__).with_name("suite.ini")),
+        "--rootdir",
+        str(suite),
+        "--confcutdir",
+        str(suite),
         "--import-mode=importlib",
-        "-p", "no:cacheprovider",
-        "-p", "no:terminal",
-        "-p", "no:logging",
-        "-p", "no:warnings",
-        "-p", "no:stepwise",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:logging",
+        "-p",
+        "no:warnings",
+        "-p",
+        "no:stepwise",
         "--capture=sys",  # fd capture would swallow the live progress display
     ]
     sys.path.insert(0, str(suite))  # suite-local helper modules, importable by name

@@ -29,8 +29,14 @@ def record(root: Path, result: GradeResult) -> None:
     if result.status == "error":
         return
     data = load(root)
-    entry = {"percent": result.percent, "score": result.score, "max_score": result.max_score,
-             "passed": result.passed, "at": result.started_at.isoformat(), "runner": result.runner}
+    entry = {
+        "percent": result.percent,
+        "score": result.score,
+        "max_score": result.max_score,
+        "passed": result.passed,
+        "at": result.started_at.isoformat(),
+        "runner": result.runner,
+    }
     lab = data["labs"].setdefault(result.lab, {})
     lab["last"] = entry
     if not lab.get("best") or entry["percent"] >= lab["best"].get("percent", -1):

@@ -49,7 +49,9 @@ class StubResponse:
         return cls(status=status, headers=headers, body=json.dumps(data).encode(), **kwargs)
 
     @classmethod
-    def text(cls, text: str, status: int = 200, content_type: str = "text/plain", **kwargs: Any) -> StubResponse:
+    def text(
+        cls, text: str, status: int = 200, content_type: str = "text/plain", **kwargs: Any
+    ) -> StubResponse:
         headers = {"Content-Type": f"{content_type}; charset=utf-8", **kwargs.pop("headers", {})}
         return cls(status=status, headers=headers, body=text.encode(), **kwargs)
 

@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def labs(wanted: list[str]) -> list[str]:
-    found = [tomllib.loads((p / "lab.toml").read_text())["id"] for p in sorted((ROOT / "labs").glob("lab[0-9][0-9]-*"))]
+    found = [
+        tomllib.loads((p / "lab.toml").read_text())["id"]
+        for p in sorted((ROOT / "labs").glob("lab[0-9][0-9]-*"))
+    ]
     return [lab for lab in found if not wanted or lab in wanted]
 
 
@@ -32,14 +35,21 @@ def grade(lab: str, runner: str) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         started = time.monotonic()
-        done = subprocess.run([sys.executable, "-m", "grader", lab, "--solution", "--runner", runner, "--json", str(out)],
-                              capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, "-m", "grader", lab, "--solution", "--runner", runner, "--json", str(out)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         wall = time.monotonic() - started
         if not out.exists():
             raise SystemExit(f"{lab} ({runner}) did not grade: {done.stderr.strip()[-500:]}")
         result = json.loads(out.read_text())
     if result["status"] != "passed":
-        print(f"  warning: {lab} solution {result['status']} under {runner} ({result['percent']}%)", file=sys.stderr)
+        print(
+            f"  warning: {lab} solution {result['status']} under {runner} ({result['percent']}%)",
+            file=sys.stderr,
+        )
     return wall, result
 
 
@@ -53,7 +63,9 @@ def remove_image(lab: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("labs", nargs="*")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--runner", choices=["local", "docker", "both"], default="both")
@@ -65,15 +77,19 @@ def main() -> None:
             runs = [grade(lab, "local") for _ in range(args.runs)]
             local_wall = statistics.median(wall for wall, _ in runs)
             suite = statistics.median(result["timings"]["suite"] for _, result in runs)
-            print(f"{lab:6} {'local':7} {local_wall:17.2f} {suite:10.2f} {local_wall / suite:6.1f}  "
-                  f"runs: {', '.join(f'{w:.2f}' for w, _ in runs)}")
+            print(
+                f"{lab:6} {'local':7} {local_wall:17.2f} {suite:10.2f} {local_wall / suite:6.1f}  "
+                f"runs: {', '.join(f'{w:.2f}' for w, _ in runs)}"
+            )
         if args.runner in ("docker", "both"):
             remove_image(lab)
             first, first_result = grade(lab, "docker")
             runs = [grade(lab, "docker") for _ in range(args.runs)]
             again = statistics.median(wall for wall, _ in runs)
             suite = statistics.median(result["timings"]["suite"] for _, result in runs)
-            note = f"first grade (image built) {first:.2f} s, build {first_result['timings']['prepare']:.1f} s"
+            note = (
+                f"first grade (image built) {first:.2f} s, build {first_result['timings']['prepare']:.1f} s"
+            )
             if local_wall:
                 note += f"; vs local: first x{first / local_wall:.1f}, again x{again / local_wall:.1f}"
             print(f"{lab:6} {'docker':7} {again:17.2f} {suite:10.2f} {again / suite:6.1f}  {note}")

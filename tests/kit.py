@@ -15,7 +15,11 @@ from grader.results import GradeResult
 from tests.mutants import Mutant
 
 ROOT = Path(__file__).resolve().parent.parent
-LABS = sorted(p for p in (ROOT / "labs").glob("lab[0-9][0-9]-*") if (p / "lab.toml").exists()) if (ROOT / "labs").exists() else []
+LABS = (
+    sorted(p for p in (ROOT / "labs").glob("lab[0-9][0-9]-*") if (p / "lab.toml").exists())
+    if (ROOT / "labs").exists()
+    else []
+)
 CACHES = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".venv", ".ruff_cache")
 
 
@@ -31,7 +35,9 @@ class Graded:
         for check in self.result.checks:
             if check.id == check_id:
                 return check.outcome
-        raise AssertionError(f"no check {check_id} in the result (checks: {[c.id for c in self.result.checks]})")
+        raise AssertionError(
+            f"no check {check_id} in the result (checks: {[c.id for c in self.result.checks]})"
+        )
 
     def failing(self) -> list[str]:
         assert self.result is not None, self.stderr
@@ -80,7 +86,7 @@ def mutants_of(lab: str) -> list[Mutant]:
     if not module.exists():
         return []
     namespace: dict[str, object] = {"__name__": f"tests.mutants.{lab}"}
-    exec(compile(module.read_text(), str(module), "exec"), namespace)  # noqa: S102 - our own test data
+    exec(compile(module.read_text(), str(module), "exec"), namespace)
     return list(namespace["MUTANTS"])  # type: ignore[arg-type]
 
 
@@ -88,5 +94,13 @@ def results_summary(graded: Graded) -> str:
     if graded.result is None:
         return f"exit {graded.exit_code}\n{graded.stderr[-2000:]}"
     r = graded.result
-    return json.dumps({"status": r.status, "percent": r.percent, "error": r.error, "app": r.app.problem,
-                       "not_passed": graded.failing()[:20]}, indent=1)
+    return json.dumps(
+        {
+            "status": r.status,
+            "percent": r.percent,
+            "error": r.error,
+            "app": r.app.problem,
+            "not_passed": graded.failing()[:20],
+        },
+        indent=1,
+    )

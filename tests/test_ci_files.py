@@ -17,10 +17,15 @@ BIN = Path(sys.executable).parent
 
 def test_the_classroom_workflow_is_valid():
     assert WORKFLOWS, "no workflow in .github/workflows"
-    schema = subprocess.run([BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
-                            capture_output=True, text=True)
+    schema = subprocess.run(
+        [BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *WORKFLOWS],
+        capture_output=True,
+        text=True,
+    )
     assert schema.returncode == 0, schema.stdout + schema.stderr
-    audit = subprocess.run([BIN / "zizmor", "--offline", "--no-progress", *WORKFLOWS], capture_output=True, text=True)
+    audit = subprocess.run(
+        [BIN / "zizmor", "--offline", "--no-progress", *WORKFLOWS], capture_output=True, text=True
+    )
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
@@ -44,7 +49,11 @@ def test_ci_provisions_every_image_the_kit_names():
     script = (ROOT / ".ci" / "standins.sh").read_text()
     provided = set(re.findall(r"^ensure (\S+) build_\w+$", script, re.M))
     named = {docker_runner.GATEWAY_IMAGE, containers.POSTGRES_IMAGE, containers.REDIS_IMAGE}
-    for folder in [*LABS, *(ROOT / "solutions").glob("lab*"), *(ROOT / "tests" / "alternatives").glob("lab*")]:
+    for folder in [
+        *LABS,
+        *(ROOT / "solutions").glob("lab*"),
+        *(ROOT / "tests" / "alternatives").glob("lab*"),
+    ]:
         dockerfile = folder / "Dockerfile"
         if dockerfile.exists():
             named.update(re.findall(r"^FROM\s+(\S+)", dockerfile.read_text(), re.M))
@@ -55,12 +64,23 @@ def test_ci_provisions_every_image_the_kit_names():
 
 def test_no_private_range_address_appears_in_code():
     """The network rule: suites and tests reach loopback and the run's own containers, nothing else."""
-    pattern = re.compile(r"(?<![\d.])(10\.\d{1,3}\.\d{1,3}\.\d{1,3}|169\.254\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}"
-                         r"|172\.(1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3})(?![\d.])")
-    tracked = subprocess.run(["git", "ls-files", "*.py", "*.toml", "*.yml", "*.sh", ".ci/*"], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout.split()
-    hits = [f"{name}: {match.group(0)}" for name in tracked if (ROOT / name).is_file()
-            for match in pattern.finditer((ROOT / name).read_text(errors="replace"))]
+    pattern = re.compile(
+        r"(?<![\d.])(10\.\d{1,3}\.\d{1,3}\.\d{1,3}|169\.254\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3}"
+        r"|172\.(1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3})(?![\d.])"
+    )
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py", "*.toml", "*.yml", "*.sh", ".ci/*"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    hits = [
+        f"{name}: {match.group(0)}"
+        for name in tracked
+        if (ROOT / name).is_file()
+        for match in pattern.finditer((ROOT / name).read_text(errors="replace"))
+    ]
     assert not hits, hits
 
 

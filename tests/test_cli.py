@@ -26,8 +26,14 @@ def kit(tmp_path: Path) -> Path:
 
 
 def run_cli(*args: str, root: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, timeout=120,
-                          cwd=root, env={**__import__("os").environ, "GRADE_ROOT": str(root), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env={**__import__("os").environ, "GRADE_ROOT": str(root), **(env or {})},
+    )
 
 
 def variant(kit: Path, name: str, main_py: str) -> Path:
@@ -96,7 +102,9 @@ def test_an_app_that_never_starts_fails_with_the_reason(kit, tmp_path):
     assert not result.app.started
     assert "did not answer 200 on GET /health within 2 s" in (result.app.problem or "")
     assert {c.outcome for c in result.checks if c.id != "basics::command"} == {"skipped"}
-    assert next(c for c in result.checks if c.id == "basics::health").message == "not run: the app did not start"
+    assert (
+        next(c for c in result.checks if c.id == "basics::health").message == "not run: the app did not start"
+    )
     assert "The app did not start" in graded.stdout
     assert result.duration < 15
 
@@ -134,7 +142,8 @@ def test_failures_say_what_was_sent_expected_and_got(kit, tmp_path):
     echo = next(c for c in graded.result.checks if c.id == "basics::echo")
     assert echo.outcome == "failed"
     assert echo.message == "POST /echo: expected status 201, got 200."
-    assert echo.request == "curl -i -X POST http://localhost:8000/echo -H 'content-type: application/json' --data-binary '{\"a\":1}'"
+    replay = "curl -i -X POST http://localhost:8000/echo -H 'content-type: application/json'"
+    assert echo.request == replay + " --data-binary '{\"a\":1}'"
     assert echo.response.startswith("200 OK")
     assert echo.hint == "Echo what you get."
     assert "replay:" in graded.stdout
@@ -143,7 +152,9 @@ def test_failures_say_what_was_sent_expected_and_got(kit, tmp_path):
 
 def test_a_slow_answer_is_a_timeout_and_a_dependent_check_is_skipped(kit, tmp_path):
     slow = ECHO.replace("def health() -> dict[str, str]:\n", "def health() -> dict[str, str]:\n    pass\n")
-    slow = slow.replace('    return {"greeting": os.environ["GREETING"]}', "    import time\n    time.sleep(30)")
+    slow = slow.replace(
+        '    return {"greeting": os.environ["GREETING"]}', "    import time\n    time.sleep(30)"
+    )
     folder = variant(kit, "slow", slow)
     graded = grade("lab90", "--path", str(folder), "--suites", str(kit / "suites"), tmp=tmp_path, root=kit)
     assert graded.outcome("basics::greeting") == "timeout"
@@ -155,7 +166,9 @@ def test_a_slow_answer_is_a_timeout_and_a_dependent_check_is_skipped(kit, tmp_pa
 def test_a_check_whose_prerequisite_failed_is_skipped_and_says_why(kit, tmp_path):
     broken = ECHO.replace('@app.get("/health")', '@app.get("/healthz")')
     folder = variant(kit, "no-health", broken)
-    (folder / "lab.toml").write_text((folder / "lab.toml").read_text().replace('ready = "/health"', 'ready = "/healthz"'))
+    (folder / "lab.toml").write_text(
+        (folder / "lab.toml").read_text().replace('ready = "/health"', 'ready = "/healthz"')
+    )
     graded = grade("lab90", "--path", str(folder), "--suites", str(kit / "suites"), tmp=tmp_path, root=kit)
     assert graded.outcome("basics::health") == "failed"
     assert graded.outcome("basics::greeting") == "skipped"
@@ -184,9 +197,23 @@ def test_reports_for_ci_and_gradescope(kit, tmp_path):
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     junit, gradescope, result_json = tmp_path / "junit.xml", tmp_path / "results.json", tmp_path / "r.json"
-    done = run_cli("lab90", "--path", str(folder), "--suites", str(kit / "suites"), "--runner", "local",
-                   "--json", str(result_json), "--junit", str(junit), "--gradescope", str(gradescope),
-                   root=kit, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    done = run_cli(
+        "lab90",
+        "--path",
+        str(folder),
+        "--suites",
+        str(kit / "suites"),
+        "--runner",
+        "local",
+        "--json",
+        str(result_json),
+        "--junit",
+        str(junit),
+        "--gradescope",
+        str(gradescope),
+        root=kit,
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
     assert done.returncode == 1, done.stderr
     result = GradeResult.model_validate_json(result_json.read_text())
     assert (result.score, result.max_score, result.status) == (4.0, 5.0, "failed")
@@ -227,8 +254,16 @@ def test_list_shows_last_and_best_scores(kit, tmp_path):
 
 
 def test_grading_the_solution_or_another_path_leaves_the_learners_history_alone(kit):
-    done = run_cli("lab90", "--path", str(kit / "labs" / "lab90-echo"), "--suites", str(kit / "suites"),
-                   "--runner", "local", root=kit)
+    done = run_cli(
+        "lab90",
+        "--path",
+        str(kit / "labs" / "lab90-echo"),
+        "--suites",
+        str(kit / "suites"),
+        "--runner",
+        "local",
+        root=kit,
+    )
     assert done.returncode == 0
     assert not (kit / ".grade" / "state.json").exists()
 

@@ -11,8 +11,8 @@ import contextlib
 import glob
 import os
 import secrets
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,11 +48,17 @@ CASES = {
     "never_returns": Case(bound=40, started=True, outcomes={"basics::greeting": {"timeout"}}),
     "fork_bomb": Case(bound=60),
     "memory_bomb": Case(bound=60, started=True, outcomes={"basics::greeting": NOT_PASSED}),
-    "output_flood": Case(bound=90, started=True, outcomes={"basics::greeting": {"failed", "timeout"}, "basics::echo": {"passed"}}),
+    "output_flood": Case(
+        bound=90,
+        started=True,
+        outcomes={"basics::greeting": {"failed", "timeout"}, "basics::echo": {"passed"}},
+    ),
     "cheater": Case(bound=40, started=True, outcomes={"basics::greeting": {"failed"}}),
     "kills_parent": Case(bound=40, started=True, outcomes={"basics::greeting": {"failed"}}),
     "wrong_port": Case(bound=30, started=False, problem="did not answer 200 on GET /health"),
-    "crash_mid_suite": Case(bound=40, started=True, outcomes={"basics::greeting": {"failed"}, "basics::echo": {"skipped"}}),
+    "crash_mid_suite": Case(
+        bound=40, started=True, outcomes={"basics::greeting": {"failed"}, "basics::echo": {"skipped"}}
+    ),
     "syntax_error": Case(bound=30, started=False, problem="exited with code 1 before it was ready"),
     "missing_dependency": Case(bound=30, started=False, problem="exited with code 1 before it was ready"),
     "bad_dockerfile": Case(bound=60, started=False, problem="the image did not build", only="docker"),
@@ -72,9 +78,24 @@ def grade_measured(folder: Path, runner: str, run_id: str, out: Path) -> tuple[i
     started = time.monotonic()
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
-            [sys.executable, "-m", "grader", "lab90", "--path", str(folder), "--suites", str(KIT / "suites"),
-             "--runner", runner, "--json", str(out)],
-            stdout=subprocess.DEVNULL, stderr=errors, env=env, cwd=folder,
+            [
+                sys.executable,
+                "-m",
+                "grader",
+                "lab90",
+                "--path",
+                str(folder),
+                "--suites",
+                str(KIT / "suites"),
+                "--runner",
+                runner,
+                "--json",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            env=env,
+            cwd=folder,
         )
         # the grader's own resident memory, sampled: rusage would also count the app's processes it waited for
         peak = 0
@@ -93,7 +114,11 @@ def leftovers(runner: str, run_id: str) -> list[str]:
     if runner == "local":
         if os.geteuid() == 0:
             uid = run_uid(run_id)
-            found += [f"process {p.pid}" for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+            found += [
+                f"process {p.pid}"
+                for p in psutil.process_iter(["uids"])
+                if p.info["uids"] and p.info["uids"].real == uid
+            ]
         found += glob.glob(f"/sys/fs/cgroup/*/backend-labs/lab90-{run_id}")
         found += glob.glob(os.path.join(tempfile.gettempdir(), f"grade-lab90-{run_id}-*"))
     else:
@@ -114,9 +139,13 @@ def leftovers(runner: str, run_id: str) -> list[str]:
 def test_a_hostile_submission_is_contained(case, runner, tmp_path):
     expected = CASES[case]
     if expected.only and expected.only != runner:
-        pytest.skip(f"{case} only means something under the {expected.only} runner (the local runner has no image)")
+        pytest.skip(
+            f"{case} only means something under the {expected.only} runner (the local runner has no image)"
+        )
     if runner == "local" and os.geteuid() != 0 and case in ("fork_bomb", "memory_bomb", "kills_parent"):
-        pytest.skip("as a normal user the local runner shares your uid: untrusted code belongs in --runner docker")
+        pytest.skip(
+            "as a normal user the local runner shares your uid: untrusted code belongs in --runner docker"
+        )
     run_id = f"t{secrets.token_hex(4)}"
     out = tmp_path / "result.json"
     code, seconds, memory, stderr = grade_measured(submission(case, tmp_path), runner, run_id, out)
@@ -159,9 +188,22 @@ def test_an_interrupted_grade_removes_everything(runner, tmp_path):
     folder = submission("never_returns", tmp_path)
     env = {**os.environ, "GRADE_ROOT": str(KIT), "GRADE_RUN_ID": run_id}
     process = subprocess.Popen(
-        [sys.executable, "-m", "grader", "lab90", "--path", str(folder), "--suites", str(KIT / "suites"),
-         "--runner", runner],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "lab90",
+            "--path",
+            str(folder),
+            "--suites",
+            str(KIT / "suites"),
+            "--runner",
+            runner,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 120

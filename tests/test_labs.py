@@ -18,9 +18,24 @@ from grader.services import local_service
 from tests.conftest import runners
 from tests.kit import LABS, ROOT, grade, lab_id, results_summary
 
-SECTIONS = ["## What you will learn", "## Background", "## The contract", "## Run it", "## Grade it", "## Going further"]
-SHAPE = ["README.md", "lab.toml", "Dockerfile", ".dockerignore", "requirements.txt", "app/__init__.py", "app/main.py",
-         "tests/test_smoke.py"]
+SECTIONS = [
+    "## What you will learn",
+    "## Background",
+    "## The contract",
+    "## Run it",
+    "## Grade it",
+    "## Going further",
+]
+SHAPE = [
+    "README.md",
+    "lab.toml",
+    "Dockerfile",
+    ".dockerignore",
+    "requirements.txt",
+    "app/__init__.py",
+    "app/main.py",
+    "tests/test_smoke.py",
+]
 ALTERNATIVES = sorted(p for p in (ROOT / "tests" / "alternatives").glob("lab[0-9][0-9]-*") if p.is_dir())
 LAB_IDS = [lab_id(folder) for folder in LABS]
 
@@ -52,12 +67,15 @@ def test_every_lab_has_the_same_shape(folder):
         assert (ROOT / "solutions" / folder.name / part).exists(), f"solutions/{folder.name} has no {part}"
     manifest = load_manifest(folder / "lab.toml")
     assert folder.name == manifest.folder_name
-    assert load_manifest(ROOT / "solutions" / folder.name / "lab.toml") == manifest, "the solution's lab.toml differs"
+    assert load_manifest(ROOT / "solutions" / folder.name / "lab.toml") == manifest, (
+        "the solution's lab.toml differs"
+    )
     assert (SUITES_DIR / manifest.id).is_dir(), f"no hidden suite in grader/suites/{manifest.id}"
     readme = (folder / "README.md").read_text()
     assert readme.startswith(f"# Lab {manifest.id[3:]}: "), "README starts with '# Lab NN: Title'"
     positions = [readme.find(section + "\n") for section in SECTIONS]
-    assert -1 not in positions, f"README lacks {[s for s, p in zip(SECTIONS, positions) if p < 0]}"
+    missing = [section for section, at in zip(SECTIONS, positions, strict=True) if at < 0]
+    assert not missing, f"README lacks {missing}"
     assert positions == sorted(positions), "README sections are out of order"
     assert (folder / "Dockerfile").read_text().startswith("FROM python:3.13-slim")
 
@@ -117,8 +135,14 @@ def _smoke(folder: Path, lab: str) -> subprocess.CompletedProcess[str]:
         for service in services:
             endpoint = service.start()
             env[endpoint.variable] = endpoint.app_url
-        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-                              cwd=folder, capture_output=True, text=True, timeout=300, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
     finally:
         for service in services:
             service.stop()

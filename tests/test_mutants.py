@@ -15,7 +15,8 @@ def test_mutant_is_caught(lab, mutant, tmp_path):
     folder = next(f for f in LABS if lab_id(f) == lab)
     submission = mutate(ROOT / "solutions" / folder.name, mutant, tmp_path / "submission")
     graded = grade(lab, "--path", str(submission), tmp=tmp_path, env=mutant.env)
-    assert graded.result is not None and graded.result.status != "error", results_summary(graded)
+    assert graded.result is not None, results_summary(graded)
+    assert graded.result.status != "error", results_summary(graded)
     escaped = [check_id for check_id in mutant.catches if graded.outcome(check_id) == "passed"]
     assert not escaped, f"{mutant.name} ({mutant.why}) was not caught by {escaped}\n{results_summary(graded)}"
     assert graded.exit_code in (0, 1)

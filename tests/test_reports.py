@@ -14,24 +14,61 @@ from grader.results import AppInfo, CheckResult, GradeResult, Versions
 
 
 def check(outcome: str, points: float, title: str = "a check", **fields: object) -> CheckResult:
-    return CheckResult(id=f"cat::{title.replace(' ', '_')}", title=title, category="Category [x]", points=points,
-                       max_points=2, outcome=outcome, hint="Look at <this> & that.", duration=0.1, **fields)
+    return CheckResult(
+        id=f"cat::{title.replace(' ', '_')}",
+        title=title,
+        category="Category [x]",
+        points=points,
+        max_points=2,
+        outcome=outcome,
+        hint="Look at <this> & that.",
+        duration=0.1,
+        **fields,
+    )
 
 
 def result(**changes: object) -> GradeResult:
     base = GradeResult(
-        lab="lab02", lab_title="REST APIs", submission="/tmp/sub", runner="local", status="failed", score=3,
-        max_score=8, percent=37.5, pass_mark=80, started_at=datetime(2026, 11, 25, tzinfo=UTC), duration=1.5,
+        lab="lab02",
+        lab_title="REST APIs",
+        submission="/tmp/sub",
+        runner="local",
+        status="failed",
+        score=3,
+        max_score=8,
+        percent=37.5,
+        pass_mark=80,
+        started_at=datetime(2026, 11, 25, tzinfo=UTC),
+        duration=1.5,
         app=AppInfo(started=True, startup_seconds=0.3, output_tail="INFO ready"),
         checks=[
             check("passed", 2, "passes"),
-            check("failed", 0, "fails | with pipe", message="GET /x: expected status 200, got 500.",
-                  expected="200", actual="500", request="curl -i http://localhost:8000/x",
-                  response="500 Internal Server Error", app_output="Traceback <boom>\n[bold]not markup[/]"),
+            check(
+                "failed",
+                0,
+                "fails | with pipe",
+                message="GET /x: expected status 200, got 500.",
+                expected="200",
+                actual="500",
+                request="curl -i http://localhost:8000/x",
+                response="500 Internal Server Error",
+                app_output="Traceback <boom>\n[bold]not markup[/]",
+            ),
             check("timeout", 0, "times out", message="GET /slow: no answer within 5 s."),
-            check("skipped", 0, "skipped", message="not run: it needs «fails | with pipe», which did not pass"),
-            CheckResult(id="cat::extra", title="extra credit", category="Category [x]", points=1, max_points=1,
-                        extra=True, outcome="passed", hint="-", duration=0.1),
+            check(
+                "skipped", 0, "skipped", message="not run: it needs «fails | with pipe», which did not pass"
+            ),
+            CheckResult(
+                id="cat::extra",
+                title="extra credit",
+                category="Category [x]",
+                points=1,
+                max_points=1,
+                extra=True,
+                outcome="passed",
+                hint="-",
+                duration=0.1,
+            ),
         ],
         versions=Versions(grader="0", python="3", pytest="9", platform="linux"),
     )
@@ -91,8 +128,14 @@ def test_terminal_report_prints_text_literally_and_ends_with_the_verdict():
 
 def test_terminal_report_of_an_app_that_did_not_start_shows_its_output():
     buffer = io.StringIO()
-    crashed = result(app=AppInfo(started=False, problem="the app exited with code 1 before it was ready",
-                                 output_tail="ModuleNotFoundError: No module named 'yaml'"), checks=[])
+    crashed = result(
+        app=AppInfo(
+            started=False,
+            problem="the app exited with code 1 before it was ready",
+            output_tail="ModuleNotFoundError: No module named 'yaml'",
+        ),
+        checks=[],
+    )
     terminal.render(crashed, Console(file=buffer, width=120, color_system=None))
     assert "The app did not start: the app exited with code 1 before it was ready." in buffer.getvalue()
     assert "No module named 'yaml'" in buffer.getvalue()

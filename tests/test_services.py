@@ -22,8 +22,13 @@ from tests.conftest import IN_CI
 
 LOCAL_PG = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 LOCAL_REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-MANIFEST = Manifest(id="lab99", slug="services", title="services test", stage="Databases",
-                    app=AppSection(command="python -m app"))
+MANIFEST = Manifest(
+    id="lab99",
+    slug="services",
+    title="services test",
+    stage="Databases",
+    app=AppSection(command="python -m app"),
+)
 
 
 def _reachable(kind: str) -> bool:
@@ -47,8 +52,11 @@ def make_service(request: pytest.FixtureRequest) -> Iterator[Callable[[str], Ser
             if not _reachable(kind):
                 message = f"no local {kind} to use as DATABASE_URL / REDIS_URL"
                 pytest.fail(message) if IN_CI else pytest.skip(message)
-            service: Service = (PostgresFromEnvironment(LOCAL_PG, "svc") if kind == "postgres"
-                                else RedisFromEnvironment(LOCAL_REDIS, "svc"))
+            service: Service = (
+                PostgresFromEnvironment(LOCAL_PG, "svc")
+                if kind == "postgres"
+                else RedisFromEnvironment(LOCAL_REDIS, "svc")
+            )
         elif request.param == "embedded":
             service = EmbeddedPostgres() if kind == "postgres" else EmbeddedRedis()
         else:
@@ -58,8 +66,13 @@ def make_service(request: pytest.FixtureRequest) -> Iterator[Callable[[str], Ser
             runner = DockerRunner(MANIFEST)
             cleanup.append(runner.close)
             tunnel = runner._ensure_network()
-            service = ContainerService(kind, network=runner.network.name, tunnel=tunnel, labels=runner.labels,
-                                       name=f"backend-labs-{runner.run_id}-{kind}")
+            service = ContainerService(
+                kind,
+                network=runner.network.name,
+                tunnel=tunnel,
+                labels=runner.labels,
+                name=f"backend-labs-{runner.run_id}-{kind}",
+            )
         made.append(service)
         return service
 

@@ -92,16 +92,26 @@ def test_the_stub_server_routes_records_and_delays():
 
 
 def test_replay_lines_and_summaries_are_what_a_learner_can_paste():
-    request = httpx.Request("POST", "http://127.0.0.1:51234/v1/books?x=1", json={"title": "L'Étranger"},
-                            headers={"X-Client-Id": "abc", "Idempotency-Key": "k 1"})
+    request = httpx.Request(
+        "POST",
+        "http://127.0.0.1:51234/v1/books?x=1",
+        json={"title": "L'Étranger"},
+        headers={"X-Client-Id": "abc", "Idempotency-Key": "k 1"},
+    )
     line = as_curl(request, "http://localhost:8000")
     assert line.startswith("curl -i -X POST 'http://localhost:8000/v1/books?x=1'")
     assert "-H 'x-client-id: abc'" in line
     assert "-H 'idempotency-key: k 1'" in line
     assert "--data-binary" in line
-    response = httpx.Response(201, headers={"Location": "/v1/books/1", "Content-Type": "application/json"},
-                              content=b'{"id": 1}', request=request)
-    assert summarize(response) == '201 Created  content-type: application/json  location: /v1/books/1  {"id": 1}'
+    response = httpx.Response(
+        201,
+        headers={"Location": "/v1/books/1", "Content-Type": "application/json"},
+        content=b'{"id": 1}',
+        request=request,
+    )
+    assert (
+        summarize(response) == '201 Created  content-type: application/json  location: /v1/books/1  {"id": 1}'
+    )
 
 
 def test_expectations_fail_with_one_sentence_and_the_response():

@@ -12,8 +12,13 @@ OUTPUT_LIMIT = 2000
 
 def _details(check: CheckResult) -> str:
     lines = [check.message or ""]
-    for label, value in (("expected", check.expected), ("got", check.actual), ("request", check.request),
-                         ("response", check.response), ("hint", check.hint)):
+    for label, value in (
+        ("expected", check.expected),
+        ("got", check.actual),
+        ("request", check.request),
+        ("response", check.response),
+        ("hint", check.hint),
+    ):
         if value:
             lines.append(f"{label}: {value}")
     if check.app_output:
@@ -30,30 +35,47 @@ def to_json(result: GradeResult) -> str:
 
 def to_junit(result: GradeResult) -> str:
     """JUnit XML: one testsuite per lab, one testcase per check (classname = category)."""
-    counts = {outcome: len(result.by_outcome(outcome)) for outcome in ("failed", "timeout", "skipped", "error")}
-    suite = ET.Element("testsuite", {
-        "name": f"{result.lab} {result.lab_title}",
-        "tests": str(len(result.checks)),
-        "failures": str(counts["failed"] + counts["timeout"]),
-        "errors": str(counts["error"]),
-        "skipped": str(counts["skipped"]),
-        "time": f"{result.duration:.3f}",
-        "timestamp": result.started_at.isoformat(),
-    })
+    counts = {
+        outcome: len(result.by_outcome(outcome)) for outcome in ("failed", "timeout", "skipped", "error")
+    }
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": f"{result.lab} {result.lab_title}",
+            "tests": str(len(result.checks)),
+            "failures": str(counts["failed"] + counts["timeout"]),
+            "errors": str(counts["error"]),
+            "skipped": str(counts["skipped"]),
+            "time": f"{result.duration:.3f}",
+            "timestamp": result.started_at.isoformat(),
+        },
+    )
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("score", result.score), ("max_score", result.max_score), ("percent", result.percent),
-                        ("pass_mark", result.pass_mark), ("status", result.status), ("runner", result.runner)):
+    for name, value in (
+        ("score", result.score),
+        ("max_score", result.max_score),
+        ("percent", result.percent),
+        ("pass_mark", result.pass_mark),
+        ("status", result.status),
+        ("runner", result.runner),
+    ):
         ET.SubElement(properties, "property", {"name": name, "value": str(value)})
     if not result.app.started:
         ET.SubElement(properties, "property", {"name": "app_problem", "value": result.app.problem or ""})
     for check in result.checks:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": f"{result.lab}.{check.category}",
-            "name": f"{check.title} [{check.id}]",
-            "time": f"{check.duration:.3f}",
-        })
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": f"{result.lab}.{check.category}",
+                "name": f"{check.title} [{check.id}]",
+                "time": f"{check.duration:.3f}",
+            },
+        )
         if check.outcome in ("failed", "timeout"):
-            node = ET.SubElement(case, "failure", {"message": check.message or check.outcome, "type": check.outcome})
+            node = ET.SubElement(
+                case, "failure", {"message": check.message or check.outcome, "type": check.outcome}
+            )
             node.text = _details(check)
         elif check.outcome == "error":
             node = ET.SubElement(case, "error", {"message": check.message or "grader error"})
@@ -75,9 +97,12 @@ def _cell(text: str) -> str:
 
 def to_github_summary(result: GradeResult) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY: the score first, then every check, failures with their hints."""
-    verdict = {"passed": "passed ✅", "failed": "not passed ❌", "error": "could not be graded ⚠️"}[result.status]
+    verdict = {"passed": "passed ✅", "failed": "not passed ❌", "error": "could not be graded ⚠️"}[
+        result.status
+    ]
     lines = [
-        f"### {result.lab} · {result.lab_title}: {result.percent:g}% ({result.score:g}/{result.max_score:g}), {verdict}",
+        f"### {result.lab} · {result.lab_title}: "
+        f"{result.percent:g}% ({result.score:g}/{result.max_score:g}), {verdict}",
         "",
         f"Pass mark {result.pass_mark:g}% · {result.runner} runner · {result.duration:.1f} s",
         "",
@@ -88,7 +113,9 @@ def to_github_summary(result: GradeResult) -> str:
         lines += [f"> The app did not start: {result.app.problem}", ""]
     lines += ["| | Check | Points |", "|---|---|---|"]
     for check in result.checks:
-        lines.append(f"| {MARKS[check.outcome]} | {_cell(check.title)} | {check.points:g}/{check.max_points:g} |")
+        lines.append(
+            f"| {MARKS[check.outcome]} | {_cell(check.title)} | {check.points:g}/{check.max_points:g} |"
+        )
     failed = [check for check in result.checks if check.outcome in ("failed", "timeout", "error")]
     if failed:
         lines += ["", "<details><summary>What to look at</summary>", ""]
@@ -104,18 +131,22 @@ def to_gradescope(result: GradeResult) -> str:
     tests = []
     for number, check in enumerate(result.checks, start=1):
         output = "" if check.outcome == "passed" else _details(check)
-        tests.append({
-            "name": check.title,
-            "number": str(number),
-            "score": check.points,
-            "max_score": 0 if check.extra else check.max_points,
-            "status": "passed" if check.outcome == "passed" else "failed",
-            "output": output,
-            "output_format": "text",
-            "tags": [check.category, check.id] + (["extra credit"] if check.extra else []),
-            "visibility": "visible",
-        })
-    summary = f"{result.lab} · {result.lab_title}: {result.score:g}/{result.max_score:g} ({result.percent:g}%)"
+        tests.append(
+            {
+                "name": check.title,
+                "number": str(number),
+                "score": check.points,
+                "max_score": 0 if check.extra else check.max_points,
+                "status": "passed" if check.outcome == "passed" else "failed",
+                "output": output,
+                "output_format": "text",
+                "tags": [check.category, check.id] + (["extra credit"] if check.extra else []),
+                "visibility": "visible",
+            }
+        )
+    summary = (
+        f"{result.lab} · {result.lab_title}: {result.score:g}/{result.max_score:g} ({result.percent:g}%)"
+    )
     if result.error:
         summary += f"\n\n{result.error}"
     if not result.app.started and result.app.problem:

@@ -7,7 +7,14 @@ from itertools import groupby
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -95,7 +102,8 @@ def _detail(check: CheckResult, verbose: bool) -> Text:
 
 def render(result: GradeResult, console: Console, *, verbose: bool = False) -> None:
     """Print the report of one grading run."""
-    head = f"[bold]{escape(result.lab)} · {escape(result.lab_title)}[/]  [dim]{result.runner} runner · {result.duration:.1f} s[/]"
+    head = f"[bold]{escape(result.lab)} · {escape(result.lab_title)}[/]"
+    head += f"  [dim]{result.runner} runner · {result.duration:.1f} s[/]"
     console.print(head)
     if not result.app.started and result.app.problem:
         body = [Text(f"The app did not start: {result.app.problem}.", style="bold red")]
@@ -106,8 +114,15 @@ def render(result: GradeResult, console: Console, *, verbose: bool = False) -> N
     elif result.app.problem:
         console.print(Text(f"Note: {result.app.problem}.", style="yellow"))
     for category, checks in groupby(result.checks, key=lambda check: check.category):
-        table = Table(title=Text(category), title_justify="left", title_style="bold", show_header=False, expand=True,
-                      box=None, padding=(0, 1))
+        table = Table(
+            title=Text(category),
+            title_justify="left",
+            title_style="bold",
+            show_header=False,
+            expand=True,
+            box=None,
+            padding=(0, 1),
+        )
         table.add_column(width=2, no_wrap=True)
         table.add_column(ratio=1, overflow="fold")
         table.add_column(justify="right", no_wrap=True, width=7)
@@ -117,11 +132,16 @@ def render(result: GradeResult, console: Console, *, verbose: bool = False) -> N
             table.add_row(Text(mark, style=style), _detail(check, verbose), Text(points, style=style))
         console.print(table)
     if verbose and result.app.started and result.app.output_tail:
-        console.print(Panel(Text(result.app.output_tail), title="app output (last lines)", border_style="dim"))
+        console.print(
+            Panel(Text(result.app.output_tail), title="app output (last lines)", border_style="dim")
+        )
     if result.error:
         console.print(Text(f"Grader error: {result.error}", style="bold magenta"))
-    verdict = {"passed": ("PASSED", "bold green"), "failed": ("NOT PASSED", "bold red"),
-               "error": ("NOT GRADED", "bold magenta")}[result.status]
+    verdict = {
+        "passed": ("PASSED", "bold green"),
+        "failed": ("NOT PASSED", "bold red"),
+        "error": ("NOT GRADED", "bold magenta"),
+    }[result.status]
     line = Text()
     line.append(f"Score {result.score:g}/{result.max_score:g} ({result.percent:g}%)", style="bold")
     line.append(f" · pass mark {result.pass_mark:g}% · ")

@@ -73,7 +73,11 @@ class RunCgroup:
     def oom_killed(self) -> bool:
         for path in self.dirs:
             with contextlib.suppress(OSError):
-                text = (path / "memory.events").read_text() if self.unified else (path / "memory.oom_control").read_text()
+                text = (
+                    (path / "memory.events").read_text()
+                    if self.unified
+                    else (path / "memory.oom_control").read_text()
+                )
                 for line in text.splitlines():
                     key, _, value = line.partition(" ")
                     if key in ("oom_kill", "oom") and value.strip() not in ("", "0"):

@@ -51,14 +51,25 @@ APP_LIMITS: dict[str, Any] = {
     "user": "65534:65534",
     "log_config": {"type": "json-file", "config": {"max-size": "20m", "max-file": "1"}},
 }
-IGNORED_PARTS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".pytest_cache", ".ruff_cache", ".grade"}
+IGNORED_PARTS = {
+    ".git",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".grade",
+}
 
 
 def _client() -> docker.DockerClient:
     try:
         return docker.from_env(timeout=60)
     except DockerException as exc:
-        raise GraderError(f"No Docker engine answers: {exc}.", "Start Docker, or grade with --runner local.") from None
+        raise GraderError(
+            f"No Docker engine answers: {exc}.", "Start Docker, or grade with --runner local."
+        ) from None
 
 
 def context_digest(folder: Path) -> str:
@@ -66,8 +77,11 @@ def context_digest(folder: Path) -> str:
     patterns: list[str] = []
     ignore_file = folder / ".dockerignore"
     if ignore_file.exists():
-        patterns = [line.strip() for line in ignore_file.read_text().splitlines()
-                    if line.strip() and not line.startswith("#")]
+        patterns = [
+            line.strip()
+            for line in ignore_file.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
     digest = hashlib.sha256()
     for name in sorted(exclude_paths(str(folder), patterns)):
         if IGNORED_PARTS.intersection(Path(name).parts):
@@ -154,9 +168,15 @@ class DockerRunner(Runner):
         log = LogBuffer(max_lines=400)
         started = time.monotonic()
         try:
-            stream = self.client.api.build(path=str(submission), tag=tag, rm=True, forcerm=True, decode=True,
-                                           labels={IMAGE_LABEL: self.manifest.id},
-                                           container_limits={"memory": 2 * 1024**3, "memswap": 2 * 1024**3})
+            stream = self.client.api.build(
+                path=str(submission),
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                labels={IMAGE_LABEL: self.manifest.id},
+                container_limits={"memory": 2 * 1024**3, "memswap": 2 * 1024**3},
+            )
             for chunk in stream:
                 if "stream" in chunk:
                     log.feed(chunk["stream"].encode())
@@ -166,32 +186,50 @@ class DockerRunner(Runner):
                 if time.monotonic() - started > BUILD_SECONDS:
                     raise BuildError(f"the build ran over {BUILD_SECONDS:g} s", [])
         except BuildError as exc:
-            raise SubmissionError(f"the image did not build: {str(exc).splitlines()[-1][:300]}",
-                                  log_tail=log.tail(30)[0]) from None
+            raise SubmissionError(
+                f"the image did not build: {str(exc).splitlines()[-1][:300]}", log_tail=log.tail(30)[0]
+            ) from None
         except APIError as exc:
-            raise SubmissionError(f"the image did not build: {exc.explanation or exc}",
-                                  log_tail=log.tail(30)[0]) from None
+            raise SubmissionError(
+                f"the image did not build: {exc.explanation or exc}", log_tail=log.tail(30)[0]
+            ) from None
         self.image = tag
 
     # -- the run's network and its gateway -----------------------------------------------------
     def _ensure_network(self) -> Tunnel:
         if self.tunnel is not None:
             return self.tunnel
-        self.network = self.client.networks.create(f"backend-labs-{self.run_id}", driver="bridge", internal=True,
-                                                   labels=self.labels, check_duplicate=True)
+        self.network = self.client.networks.create(
+            f"backend-labs-{self.run_id}",
+            driver="bridge",
+            internal=True,
+            labels=self.labels,
+            check_duplicate=True,
+        )
         token = secrets.token_hex(16)
         source = (Path(__file__).with_name("gateway.py")).read_text(encoding="utf-8")
         config = f'{{"token": "{token}", "port": {GATEWAY_PORT}, "host": "0.0.0.0"}}'
         try:
             self.gateway = self.client.containers.run(
-                GATEWAY_IMAGE, ["python3", "-c", source, config], name=f"backend-labs-{self.run_id}-gateway",
-                detach=True, labels=self.labels, ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None)},
-                user="65534:65534", read_only=True, cap_drop=["ALL"], security_opt=["no-new-privileges"],
-                mem_limit="256m", pids_limit=64, network="bridge",
+                GATEWAY_IMAGE,
+                ["python3", "-c", source, config],
+                name=f"backend-labs-{self.run_id}-gateway",
+                detach=True,
+                labels=self.labels,
+                ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None)},
+                user="65534:65534",
+                read_only=True,
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                mem_limit="256m",
+                pids_limit=64,
+                network="bridge",
             )
         except ImageNotFound:
-            raise GraderError(f"The image {GATEWAY_IMAGE} is not available and cannot be pulled.",
-                              f"Run `docker pull {GATEWAY_IMAGE}` once with a network.") from None
+            raise GraderError(
+                f"The image {GATEWAY_IMAGE} is not available and cannot be pulled.",
+                f"Run `docker pull {GATEWAY_IMAGE}` once with a network.",
+            ) from None
         self.network.connect(self.gateway, aliases=["gateway"])
         port = self._published_port(self.gateway)
         self.tunnel = Tunnel("127.0.0.1", port, token)
@@ -205,7 +243,9 @@ class DockerRunner(Runner):
             if bindings:
                 return int(bindings[0]["HostPort"])
             if time.monotonic() > deadline:
-                raise GraderError("The grader's gateway container did not publish its port.", "Run `grade doctor`.")
+                raise GraderError(
+                    "The grader's gateway container did not publish its port.", "Run `grade doctor`."
+                )
             time.sleep(0.05)
 
     # -- services --------------------------------------------------------------------------------
@@ -228,8 +268,14 @@ class DockerRunner(Runner):
 
     # -- the app -----------------------------------------------------------------------------------
     def _environment(self, env: Mapping[str, str | None]) -> dict[str, str]:
-        base = {"HOME": "/tmp", "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
-                "HOST": "0.0.0.0", "PORT": str(self.app_section.port)}
+        base = {
+            "HOME": "/tmp",
+            "TMPDIR": "/tmp",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "HOST": "0.0.0.0",
+            "PORT": str(self.app_section.port),
+        }
         for key, value in env.items():
             if value is None:
                 base.pop(key, None)
@@ -241,11 +287,19 @@ class DockerRunner(Runner):
         assert self.image is not None, "prepare() first"
         self._ensure_network()
         argv = shlex.split(command.format(host="0.0.0.0", port=self.app_section.port))
-        endpoint = EndpointConfig(self.client.api._version, aliases=[name])  # app, app-2, ... on the run's network
+        endpoint = EndpointConfig(
+            self.client.api._version, aliases=[name]
+        )  # app, app-2, ... on the run's network
         return self.client.containers.run(
-            self.image, argv, name=f"backend-labs-{self.run_id}-{name}", detach=True, labels=self.labels,
-            environment=self._environment(env), network=self.network.name,
-            networking_config={self.network.name: endpoint}, **APP_LIMITS,
+            self.image,
+            argv,
+            name=f"backend-labs-{self.run_id}-{name}",
+            detach=True,
+            labels=self.labels,
+            environment=self._environment(env),
+            network=self.network.name,
+            networking_config={self.network.name: endpoint},
+            **APP_LIMITS,
         )
 
     def start(self, env: Mapping[str, str | None], *, name: str = "app") -> RunningApp:
@@ -297,9 +351,16 @@ class DockerRunner(Runner):
     def leftovers(self) -> list[str]:
         client = _client()
         try:
-            found = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": f"{LABEL}={self.run_id}"})]
-            found += [f"network {n.name}" for n in client.networks.list(filters={"label": f"{LABEL}={self.run_id}"})]
-            found += [f"volume {v.name}" for v in client.volumes.list(filters={"label": f"{LABEL}={self.run_id}"})]
+            found = [
+                f"container {c.name}"
+                for c in client.containers.list(all=True, filters={"label": f"{LABEL}={self.run_id}"})
+            ]
+            found += [
+                f"network {n.name}" for n in client.networks.list(filters={"label": f"{LABEL}={self.run_id}"})
+            ]
+            found += [
+                f"volume {v.name}" for v in client.volumes.list(filters={"label": f"{LABEL}={self.run_id}"})
+            ]
             return found
         finally:
             client.close()

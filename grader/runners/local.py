@@ -46,8 +46,18 @@ from grader.services.base import Service
 from grader.services.embedded import free_port
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
-IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".venv", "venv", "node_modules", ".pytest_cache",
-                                 ".ruff_cache", ".mypy_cache", ".grade")
+IGNORED = shutil.ignore_patterns(
+    ".git",
+    "__pycache__",
+    "*.pyc",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".grade",
+)
 MAX_FILES, MAX_BYTES = 5000, 100 * 1024 * 1024
 FIRST_UID = 2_000_000
 MEMORY_BYTES = 1024 * 1024 * 1024  # per run, with a cgroup
@@ -158,20 +168,27 @@ class LocalRunner(Runner):
         packages = Path(sysconfig.get_paths()["purelib"])
         if not _accessible_to_others(python) or not _accessible_to_others(packages):
             raise GraderError(
-                f"Running as root, the local runner drops to an unprivileged user, who cannot read {python.resolve()} "
+                "Running as root, the local runner drops to an unprivileged user, "
+                f"who cannot read {python.resolve()} "
                 "or its packages.",
-                "Install the kit in a virtual environment outside /root (python3 -m venv /opt/labs), or use --runner docker.",
+                "Install the kit in a virtual environment outside /root (python3 -m venv /opt/labs), "
+                "or use --runner docker.",
             )
         self.uid = run_uid(self.run_id)
-        self.cgroup = RunCgroup.create(f"{self.manifest.id}-{self.run_id}", memory_bytes=MEMORY_BYTES,
-                                       max_pids=MAX_PIDS)
+        self.cgroup = RunCgroup.create(
+            f"{self.manifest.id}-{self.run_id}", memory_bytes=MEMORY_BYTES, max_pids=MAX_PIDS
+        )
 
     def _rlimits(self) -> dict[str, int]:
         limits = dict(RLIMITS)
         if self.uid is not None:
             limits["RLIMIT_NPROC"] = MAX_PIDS
         else:  # the user's own processes count too: allow that many more
-            mine = sum(1 for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == os.getuid())
+            mine = sum(
+                1
+                for p in psutil.process_iter(["uids"])
+                if p.info["uids"] and p.info["uids"].real == os.getuid()
+            )
             limits["RLIMIT_NPROC"] = mine + MAX_PIDS * 4
         if self.cgroup is None:
             limits["RLIMIT_AS"] = 4 * MEMORY_BYTES
@@ -187,7 +204,7 @@ class LocalRunner(Runner):
             "argv": argv,
             "env": dict(env),
         }
-        return subprocess.Popen(  # noqa: S603 - the sandbox confines what it starts
+        return subprocess.Popen(
             [sys.executable, "-I", "-S", str(SANDBOX), json.dumps(config)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -230,12 +247,14 @@ class LocalRunner(Runner):
                 files += 1
                 size += path.stat().st_size
             if files > MAX_FILES or size > MAX_BYTES:
-                raise SubmissionError(f"the submission is too large to grade (over {MAX_FILES} files or "
-                                      f"{MAX_BYTES // 1024 // 1024} MB outside .git, .venv and caches)")
+                raise SubmissionError(
+                    f"the submission is too large to grade (over {MAX_FILES} files or "
+                    f"{MAX_BYTES // 1024 // 1024} MB outside .git, .venv and caches)"
+                )
         shutil.copytree(submission, self.appdir, ignore=IGNORED, symlinks=True)
         self.home.mkdir()
         if self.uid is not None:
-            for folder, dirs, names in os.walk(self.appdir):
+            for folder, _dirs, names in os.walk(self.appdir):
                 os.chmod(folder, 0o755)
                 for name in names:
                     path = os.path.join(folder, name)
@@ -245,8 +264,10 @@ class LocalRunner(Runner):
             self.home.chmod(0o700)
         if missing := _unsatisfied(submission / "requirements.txt"):
             self.notes.append(
-                "requirements.txt asks for what this Python does not have: " + ", ".join(missing[:5])
-                + (" …" if len(missing) > 5 else "") + f". Install it with: pip install -r {submission / 'requirements.txt'}"
+                "requirements.txt asks for what this Python does not have: "
+                + ", ".join(missing[:5])
+                + (" …" if len(missing) > 5 else "")
+                + f". Install it with: pip install -r {submission / 'requirements.txt'}"
             )
 
     def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
@@ -300,7 +321,9 @@ class LocalRunner(Runner):
         """Processes of this run still alive (the kit's tests require none after close())."""
         if self.uid is None:
             return [app.process.pid for app in self.apps if app.alive()]
-        return [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == self.uid]
+        return [
+            p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == self.uid
+        ]
 
 
 def run_uid(run_id: str) -> int:
@@ -310,19 +333,33 @@ def run_uid(run_id: str) -> int:
 
 def _kill_uid(uid: int, timeout: float = 5.0) -> None:
     """Kill every process of a throwaway uid: a helper with that uid signals all it may (kill -1)."""
-    script = "import os, signal\nfor _ in range(200):\n    try: os.kill(-1, signal.SIGKILL)\n    except ProcessLookupError: break\n"
+    script = (
+        "import os, signal\n"
+        "for _ in range(200):\n"
+        "    try: os.kill(-1, signal.SIGKILL)\n"
+        "    except ProcessLookupError: break\n"
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        remaining = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+        remaining = [
+            p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid
+        ]
         if not remaining:
             return
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            subprocess.run([sys.executable, "-I", "-S", "-c", script], user=uid, group=uid, extra_groups=[],
-                           timeout=5, check=False)
+            subprocess.run(
+                [sys.executable, "-I", "-S", "-c", script],
+                user=uid,
+                group=uid,
+                extra_groups=[],
+                timeout=5,
+                check=False,
+            )
 
 
 def ensure_started(app: RunningApp) -> None:
     """Raise AppStartError for an app that has exited (used by the plugin between checks)."""
     if not app.alive():
-        raise AppStartError(f"the app exited with code {app.exit_code}", exit_code=app.exit_code,
-                            log_tail=app.logs.tail()[0])
+        raise AppStartError(
+            f"the app exited with code {app.exit_code}", exit_code=app.exit_code, log_tail=app.logs.tail()[0]
+        )

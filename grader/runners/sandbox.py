@@ -20,7 +20,7 @@ def main() -> None:
     os.setsid()
     for name, value in config.get("rlimits", {}).items():
         limit = getattr(resource, name)
-        soft, hard = resource.getrlimit(limit)
+        _, hard = resource.getrlimit(limit)
         wanted = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(limit, (wanted, wanted))
     uid, gid = config.get("uid"), config.get("gid")

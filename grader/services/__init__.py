@@ -23,5 +23,6 @@ def describe_local(kind: str) -> str:
     """One line for `grade doctor` and the start of a run: which backend the local runner will use."""
     variable = VARIABLES[kind]
     if os.environ.get(variable, "").strip():
-        return f"{kind}: the server in {variable} (a fresh {'database' if kind == 'postgres' else 'database number'} per run)"
+        fresh = "database" if kind == "postgres" else "database number"
+        return f"{kind}: the server in {variable} (a fresh {fresh} per run)"
     return f"{kind}: embedded ({variable} is not set)"

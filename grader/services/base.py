@@ -35,12 +35,17 @@ def create_database(admin_url: str, name: str, owner: str | None = None) -> None
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if owner:
-            statement = sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner))
+            statement = sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(name), sql.Identifier(owner)
+            )
         conn.execute(statement)
 
 
 def drop_database(admin_url: str, name: str) -> None:
-    with contextlib.suppress(psycopg.Error), psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+    with (
+        contextlib.suppress(psycopg.Error),
+        psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn,
+    ):
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 

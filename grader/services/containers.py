@@ -19,7 +19,9 @@ from grader.services.base import wait_for_postgres, wait_for_redis
 
 POSTGRES_IMAGE = os.environ.get("GRADE_POSTGRES_IMAGE", "postgres:17")
 REDIS_IMAGE = os.environ.get("GRADE_REDIS_IMAGE", "redis:8")
-os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # the reaper image cannot be assumed; runs clean up
+os.environ.setdefault(
+    "TESTCONTAINERS_RYUK_DISABLED", "true"
+)  # the reaper image cannot be assumed; runs clean up
 
 
 class ContainerService:
@@ -39,11 +41,16 @@ class ContainerService:
         from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
         if self.kind == "postgres":
-            container = PostgresContainer(POSTGRES_IMAGE, username="lab", password="lab", dbname="lab", driver=None)
-            container.with_command("postgres -c shared_preload_libraries=pg_stat_statements -c fsync=off "
-                                   "-c max_connections=200")
+            container = PostgresContainer(
+                POSTGRES_IMAGE, username="lab", password="lab", dbname="lab", driver=None
+            )
+            container.with_command(
+                "postgres -c shared_preload_libraries=pg_stat_statements -c fsync=off -c max_connections=200"
+            )
             return container, 5432, "postgresql://lab:lab@postgres:5432/lab"
-        container = DockerContainer(REDIS_IMAGE).waiting_for(LogMessageWaitStrategy("Ready to accept connections"))
+        container = DockerContainer(REDIS_IMAGE).waiting_for(
+            LogMessageWaitStrategy("Ready to accept connections")
+        )
         return container, 6379, "redis://redis:6379/0"
 
     def start(self) -> Endpoint:
@@ -59,8 +66,10 @@ class ContainerService:
         try:
             container.start()
         except (DockerException, TimeoutError, RuntimeError) as exc:
-            raise GraderError(f"The {self.kind} container did not start: {str(exc).splitlines()[0][:200]}.",
-                              "Run `grade doctor`, or grade with --runner local.") from None
+            raise GraderError(
+                f"The {self.kind} container did not start: {str(exc).splitlines()[0][:200]}.",
+                "Run `grade doctor`, or grade with --runner local.",
+            ) from None
         local = self.tunnel.forward(self.kind, port)
         host_url = app_url.replace(f"{self.kind}:{port}", f"127.0.0.1:{local}")
         if self.kind == "postgres":

