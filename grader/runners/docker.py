@@ -20,6 +20,7 @@ import shlex
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -250,21 +251,22 @@ class DockerRunner(Runner):
 
     # -- services --------------------------------------------------------------------------------
     def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
+        from grader.services.base import start_all
         from grader.services.containers import ContainerService
 
         tunnel = self._ensure_network()
-        endpoints = []
-        for kind in kinds:
-            service = ContainerService(
+        services = [
+            ContainerService(
                 kind,
                 network=self.network.name,
                 tunnel=tunnel,
                 labels=self.labels,
                 name=f"backend-labs-{self.run_id}-{kind}",
             )
-            self.services.append(service)
-            endpoints.append(service.start())
-        return endpoints
+            for kind in kinds
+        ]
+        self.services.extend(services)  # before starting: close() removes whatever did start
+        return start_all(services)
 
     # -- the app -----------------------------------------------------------------------------------
     def _environment(self, env: Mapping[str, str | None]) -> dict[str, str]:
@@ -370,10 +372,13 @@ def remove_run(client: docker.DockerClient, run_id: str | None = None) -> dict[s
     """Remove the containers, networks and volumes of one run (or of every run when run_id is None)."""
     selector = {"label": f"{LABEL}={run_id}" if run_id else LABEL}
     removed = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}
-    for container in client.containers.list(all=True, filters=selector):
+    def remove(container: Container) -> None:
         with contextlib.suppress(NotFound, APIError):
             container.remove(force=True, v=True)
             removed["containers"] += 1
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # killing containers one by one is slow
+        list(pool.map(remove, client.containers.list(all=True, filters=selector)))
     for network in client.networks.list(filters=selector):
         with contextlib.suppress(NotFound, APIError):
             network.remove()

@@ -42,7 +42,7 @@ from grader.runners.base import (
 )
 from grader.runners.cgroups import RunCgroup
 from grader.services import local_service
-from grader.services.base import Service
+from grader.services.base import Service, start_all
 from grader.services.embedded import free_port
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
@@ -271,12 +271,9 @@ class LocalRunner(Runner):
             )
 
     def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
-        endpoints = []
-        for kind in kinds:
-            service = local_service(kind, run_id)
-            self.services.append(service)
-            endpoints.append(service.start())
-        return endpoints
+        services = [local_service(kind, run_id) for kind in kinds]
+        self.services.extend(services)  # before starting: close() stops whatever did start
+        return start_all(services)
 
     def start(self, env: Mapping[str, str | None], *, name: str = "app") -> RunningApp:
         port = free_port()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import psycopg
@@ -24,6 +25,15 @@ class Service(Protocol):
     def start(self) -> Endpoint: ...
 
     def stop(self) -> None: ...
+
+
+def start_all(services: list[Service]) -> list[Endpoint]:
+    """Start services side by side (a database and a cache need not wait for each other)."""
+    if len(services) == 1:
+        return [services[0].start()]
+    with ThreadPoolExecutor(max_workers=len(services)) as pool:
+        futures = [pool.submit(service.start) for service in services]
+        return [future.result() for future in futures]  # raises the first failure; close() stops the rest
 
 
 def run_database_name(run_id: str) -> str:
