@@ -13,6 +13,8 @@ host's loopback. The grader's ``grader.runners.tunnel.Tunnel`` speaks a one-line
     the connection as an idle slot.
     A client of that port (the app reaching ``gateway:<port>``) takes one slot: the gateway writes
     ``GO\\n`` on it and relays both ways. With no slot free, the client waits a little for one.
+``PING <token>\\n``
+    answer ``OK\\n`` and close: the host's readiness probe.
 
 The app can reach the mux port too, but without the token every line is refused, and only ports the
 host asked for with LISTEN are served: the gateway is no way out for the app.
@@ -29,6 +31,8 @@ import contextlib
 import hmac
 import json
 import signal
+import socket
+import struct
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -41,10 +45,11 @@ LINE_MAX = 512  # longest command line accepted (it is read within STREAM_LIMIT,
 HEADER_TIMEOUT = 10.0  # a connection must say what it wants within this
 CONNECT_TIMEOUT = 5.0
 CLAIM_TIMEOUT = 10.0  # how long a reverse client waits for a free slot
-MAX_CONNECTIONS = 4096  # every accepted connection counts (mux and reverse clients)
-MAX_REVERSE_PORTS = 64
+MAX_CONNECTIONS = 2048  # open sockets of relays and of connections still saying what they want
+MAX_REVERSE_PORTS = 128
 MAX_SLOTS_PER_PORT = 512
 MAX_WAITERS_PER_PORT = 1024
+BACKLOG = 1024  # a burst of connections must queue, not be reset (the kernel caps it at somaxconn)
 
 
 class Log:
@@ -73,6 +78,15 @@ class Log:
 
 
 log = Log()
+
+
+def reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a TCP reset, so the peer learns of a failure instead of reading a clean, empty end."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
 
 
 async def copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -106,7 +120,7 @@ async def relay(
             task.cancel()
         for writer in (w1, w2):
             if failed:
-                writer.transport.abort()  # propagate the reset instead of a clean EOF
+                reset(writer)  # propagate the failure, not a clean EOF the peer could take for an answer
             else:
                 writer.close()
 
@@ -167,7 +181,7 @@ class ReversePort:
         if slot is None:
             if len(self.waiters) >= MAX_WAITERS_PER_PORT:
                 log(f"port {self.port}: too many clients waiting for a slot, one refused")
-                writer.transport.abort()
+                reset(writer)
                 return
             waiter: asyncio.Future[Slot] = asyncio.get_running_loop().create_future()
             self.waiters.append(waiter)
@@ -176,7 +190,7 @@ class ReversePort:
             if not waiter.done():
                 waiter.cancel()
                 log(f"port {self.port}: no slot from the host within {CLAIM_TIMEOUT:g} s, client closed")
-                writer.transport.abort()
+                reset(writer)
                 return
             slot = waiter.result()
         self.gateway.track(slot.writer)
@@ -186,8 +200,8 @@ class ReversePort:
             await relay(reader, writer, slot.reader, slot.writer)
         except (ConnectionError, OSError) as exc:
             log(f"port {self.port}: slot failed: {exc!r}")
-            writer.transport.abort()
-            slot.writer.transport.abort()
+            reset(writer)
+            reset(slot.writer)
         finally:
             self.gateway.untrack(slot.writer)
 
@@ -209,7 +223,12 @@ class Gateway:
 
     async def serve(self, stop: asyncio.Event) -> None:
         server = await asyncio.start_server(
-            self.guarded(self.mux), self.host, self.port, limit=STREAM_LIMIT, reuse_address=True
+            self.guarded(self.mux),
+            self.host,
+            self.port,
+            limit=STREAM_LIMIT,
+            reuse_address=True,
+            backlog=BACKLOG,
         )
         self.servers.append(server)
         # Port 0 (tests) picks a free port: this line tells which, and that the gateway is ready.
@@ -235,16 +254,19 @@ class Gateway:
         async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             if len(self.writers) >= MAX_CONNECTIONS:
                 log("too many connections, one refused")
-                writer.transport.abort()
+                reset(writer)
                 return
             self.track(writer)
             try:
                 await handler(reader, writer)
             except (ConnectionError, OSError, asyncio.IncompleteReadError):
+                reset(writer)
+            except asyncio.CancelledError:
+                # Shutdown. Not re-raised: Python 3.11's stream server logs a cancelled handler as an error.
                 writer.transport.abort()
             except Exception as exc:  # noqa: BLE001 - a bug in one connection must not kill the gateway
                 log(f"internal error: {exc!r}")
-                writer.transport.abort()
+                reset(writer)
             finally:
                 self.untrack(writer)
 
@@ -255,7 +277,7 @@ class Gateway:
         writer.write(b"ERR " + reason.encode("ascii", "replace")[:200] + b"\n")
         with contextlib.suppress(TimeoutError, OSError):
             await asyncio.wait_for(writer.drain(), 1.0)
-        writer.transport.abort()
+        writer.close()  # a clean close, so the ERR line is read (unread input still makes it a reset)
 
     async def mux(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -283,6 +305,10 @@ class Gateway:
                 await self.refuse(writer, "bad port")
                 return
             await self.connect(reader, writer, words[2].decode("ascii", "replace"), port)
+        elif verb == b"PING" and len(words) == 2:  # readiness probe of the host: the gateway is up
+            writer.write(b"OK\n")
+            await writer.drain()
+            writer.close()
         elif verb == b"LISTEN" and len(words) == 3:
             port = parse_port(words[2])
             if port is None or port == self.port:
@@ -325,7 +351,12 @@ class Gateway:
             state = self.reverse[port] = ReversePort(self, port)
             try:
                 server = await asyncio.start_server(
-                    self.guarded(state.client), self.host, port, limit=STREAM_LIMIT, reuse_address=True
+                    self.guarded(state.client),
+                    self.host,
+                    port,
+                    limit=STREAM_LIMIT,
+                    reuse_address=True,
+                    backlog=BACKLOG,
                 )
             except OSError as exc:
                 del self.reverse[port]
@@ -360,7 +391,7 @@ def parse_port(word: bytes) -> int | None:
 
 
 async def main(config: dict) -> None:
-    host = str(config.get("host", "0.0.0.0"))  # noqa: S104 - in its container: the networks it is on
+    host = str(config.get("host", "0.0.0.0"))  # in its container: every network it is attached to
     gateway = Gateway(str(config["token"]), host, int(config.get("port", 7070)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

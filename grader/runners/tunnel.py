@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import socket
 import threading
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
-from grader.runners.gateway import STREAM_LIMIT, relay
+from grader.runners.gateway import BACKLOG, STREAM_LIMIT, relay, reset
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,7 +34,8 @@ T = TypeVar("T")
 CONNECT_TIMEOUT = 5.0  # opening a mux connection to the gateway (it is on loopback: fast or broken)
 ANSWER_TIMEOUT = 7.0  # the gateway's own connect timeout is 5 s: its answer comes within that
 CLOSE_TIMEOUT = 5.0
-RETRY_MAX = 2.0  # slot workers retry a lost gateway with backoff up to this
+RETRY_FIRST = 0.05  # slot workers retry a lost gateway with a backoff from this ...
+RETRY_MAX = 2.0  # ... up to this
 
 
 class TunnelError(Exception):
@@ -57,7 +60,11 @@ class _Reverse:
 class Tunnel:
     """Forward and reverse TCP through one gateway; thread-safe, blocking, closed by ``close()``."""
 
-    def __init__(self, gateway_host: str, gateway_port: int, token: str) -> None:
+    def __init__(
+        self, gateway_host: str, gateway_port: int, token: str, *, wait: float | None = 10.0
+    ) -> None:
+        """Start the tunnel's loop; with `wait`, also wait that long for the gateway to answer (a
+        container's port is published before the program in it listens), raising TunnelError if not."""
         if not token or any(c.isspace() for c in token):
             raise ValueError("the token must be a non-empty word (it travels on a space-separated line)")
         self.gateway_host = gateway_host
@@ -74,8 +81,18 @@ class Tunnel:
             target=self._run, name=f"tunnel-{gateway_host}:{gateway_port}", daemon=True
         )
         self._thread.start()
+        if wait:
+            try:
+                self.wait_ready(wait)
+            except BaseException:
+                self.close()
+                raise
 
     # -- public, called from any thread but the tunnel's own ------------------------------------------
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """Poll the gateway (PING) until it answers OK; TunnelError after `timeout` or on a refusal."""
+        self._call(self._wait_ready(timeout), timeout + 1.0)
 
     def forward(self, host: str, port: int) -> int:
         """Listen on 127.0.0.1 of the host and relay each connection to host:port inside the run.
@@ -106,13 +123,14 @@ class Tunnel:
                 return
             self._closed = True
         if self._thread.is_alive():
+            deadline = time.monotonic() + CLOSE_TIMEOUT  # the whole of close(), join included
             future = asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop)
             try:
-                future.result(CLOSE_TIMEOUT)
+                future.result(CLOSE_TIMEOUT * 0.8)
             except (concurrent.futures.TimeoutError, RuntimeError) as exc:
                 log.warning("tunnel shutdown incomplete: %r", exc)
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(CLOSE_TIMEOUT)
+            self._thread.join(max(0.1, deadline - time.monotonic()))
 
     def __enter__(self) -> Tunnel:
         return self
@@ -180,7 +198,8 @@ class Tunnel:
         return reader, writer
 
     def _drop(self, writer: asyncio.StreamWriter) -> None:
-        writer.transport.abort()
+        """Reset a connection that cannot be served, so its peer sees a failure, not an empty answer."""
+        reset(writer)
         self._writers.discard(writer)
 
     async def _pipe(
@@ -196,6 +215,24 @@ class Tunnel:
         finally:
             self._writers.discard(w1)
             self._writers.discard(w2)
+
+    async def _wait_ready(self, timeout: float) -> None:
+        deadline = self._loop.time() + timeout
+        delay = 0.01
+        while True:
+            try:
+                _, writer = await self._open(f"PING {self._token}")
+            except TunnelError as exc:
+                if "refused" in str(exc):
+                    raise  # a wrong token will not get better
+                if self._loop.time() + delay > deadline:
+                    raise TunnelError(f"the gateway did not come up within {timeout:g} s: {exc}") from None
+                await asyncio.sleep(delay)  # bounded polling of a process that is starting
+                delay = min(delay * 1.5, 0.2)
+                continue
+            self._writers.discard(writer)
+            writer.close()
+            return
 
     # forward ------------------------------------------------------------------------------------------
 
@@ -221,9 +258,14 @@ class Tunnel:
                 log.debug("forward to %s:%s: %s", host, port, exc)
                 self._drop(writer)  # a reset: the client knows at once that nothing is there
                 return
-            await self._pipe(reader, writer, mux_reader, mux_writer)
+            except asyncio.CancelledError:
+                # close(). Not re-raised: Python 3.11's stream server logs a cancelled handler as an error.
+                self._drop(writer)
+                return
+            with contextlib.suppress(asyncio.CancelledError):  # the same
+                await self._pipe(reader, writer, mux_reader, mux_writer)
 
-        server = await asyncio.start_server(accepted, "127.0.0.1", 0, limit=STREAM_LIMIT)
+        server = await asyncio.start_server(accepted, "127.0.0.1", 0, limit=STREAM_LIMIT, backlog=BACKLOG)
         return server, int(server.sockets[0].getsockname()[1])
 
     # reverse ------------------------------------------------------------------------------------------
@@ -256,7 +298,7 @@ class Tunnel:
 
     async def _slot_worker(self, reverse: _Reverse, first: asyncio.Future[None]) -> None:
         """Keep one slot parked at the gateway; on GO, hand it to a relay and park a new one at once."""
-        delay = 0.05
+        delay = RETRY_FIRST
         line = f"LISTEN {self._token} {reverse.remote_port}"
         while True:
             try:
@@ -265,13 +307,15 @@ class Tunnel:
                 if not first.done():
                     first.set_exception(exc)
                     return
-                log.warning("reverse gateway:%s: %s; retrying in %.2f s", reverse.remote_port, exc, delay)
+                # One warning per outage, not one per retry: a gateway removed before close() is no flood.
+                level = logging.WARNING if delay == RETRY_FIRST else logging.DEBUG
+                log.log(level, "reverse gateway:%s: %s; retrying", reverse.remote_port, exc)
                 await asyncio.sleep(delay)  # backoff against a gateway that went away, not synchronisation
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             if not first.done():
                 first.set_result(None)
-            delay = 0.05
+            delay = RETRY_FIRST
             try:
                 go = await reader.readuntil(b"\n")  # parked until the app connects
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
@@ -315,7 +359,7 @@ class Tunnel:
         for task in others:
             task.cancel()
         if others:
-            await asyncio.wait(others, timeout=CLOSE_TIMEOUT / 2)
+            await asyncio.wait(others, timeout=CLOSE_TIMEOUT / 2)  # they only need to see the cancel
         for task in others:  # a task that ended in error was logged by its owner already
             if task.done() and not task.cancelled():
                 task.exception()
