@@ -99,7 +99,8 @@ def get_note(conn: Conn, note_id: int) -> dict | None:
 
 def create_note(conn: Conn, owner_id: int, title: str, body: str, private: bool) -> dict:
     return conn.execute(
-        f"INSERT INTO notes (owner_id, title, body, private) VALUES (%s, %s, %s, %s) RETURNING {NOTE_COLUMNS}",
+        "INSERT INTO notes (owner_id, title, body, private) VALUES (%s, %s, %s, %s) "
+        f"RETURNING {NOTE_COLUMNS}",
         (owner_id, title, body, private),
     ).fetchone()
 

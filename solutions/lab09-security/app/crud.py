@@ -7,8 +7,6 @@ from psycopg import sql
 from app.core.db import Conn
 from app.core.security import burn_time, hash_password, verify_password
 
-NOTE_COLUMNS = "id, owner_id, title, body, private, created_at"
-
 
 def public_user(user: dict) -> dict:
     return {key: user[key] for key in ("id", "username", "display_name", "bio", "website")}
@@ -80,8 +78,9 @@ def search_notes(conn: Conn, viewer_id: int | None, q: str) -> list[dict]:
     # q is a parameter, never SQL; LIKE's own wildcards in it are escaped so that they match themselves.
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return conn.execute(
-        f"SELECT {NOTE_COLUMNS} FROM notes WHERE (private = FALSE OR owner_id = %s) "
-        "AND (title ILIKE %s OR body ILIKE %s) ORDER BY id DESC LIMIT 100",
+        "SELECT id, owner_id, title, body, private, created_at FROM notes "
+        "WHERE (private = FALSE OR owner_id = %s) AND (title ILIKE %s OR body ILIKE %s) "
+        "ORDER BY id DESC LIMIT 100",
         (viewer_id, pattern, pattern),
     ).fetchall()
 
@@ -96,19 +95,22 @@ def latest_public_notes(conn: Conn, limit: int = 20) -> list[dict]:
 
 def notes_of(conn: Conn, owner_id: int, include_private: bool) -> list[dict]:
     return conn.execute(
-        f"SELECT {NOTE_COLUMNS} FROM notes WHERE owner_id = %s AND (private = FALSE OR %s) "
-        "ORDER BY id DESC LIMIT 100",
+        "SELECT id, owner_id, title, body, private, created_at FROM notes "
+        "WHERE owner_id = %s AND (private = FALSE OR %s) ORDER BY id DESC LIMIT 100",
         (owner_id, include_private),
     ).fetchall()
 
 
 def get_note(conn: Conn, note_id: int) -> dict | None:
-    return conn.execute(f"SELECT {NOTE_COLUMNS} FROM notes WHERE id = %s", (note_id,)).fetchone()
+    return conn.execute(
+        "SELECT id, owner_id, title, body, private, created_at FROM notes WHERE id = %s", (note_id,)
+    ).fetchone()
 
 
 def create_note(conn: Conn, owner_id: int, title: str, body: str, private: bool) -> dict:
     return conn.execute(
-        f"INSERT INTO notes (owner_id, title, body, private) VALUES (%s, %s, %s, %s) RETURNING {NOTE_COLUMNS}",
+        "INSERT INTO notes (owner_id, title, body, private) VALUES (%s, %s, %s, %s) "
+        "RETURNING id, owner_id, title, body, private, created_at",
         (owner_id, title, body, private),
     ).fetchone()
 

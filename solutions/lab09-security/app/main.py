@@ -13,6 +13,7 @@ from app.core.db import init_db
 from app.core.headers import SecurityHeadersMiddleware
 from app.web import files, pages
 
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     init_db()

@@ -2,7 +2,7 @@
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from psycopg.errors import UniqueViolation
 
@@ -29,31 +29,40 @@ def register_form(request: Request, user: OptionalUser) -> Response:
 
 
 @router.post("/register")
-def register(request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")) -> Response:
+def register(
+    request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")
+) -> Response:
     try:
         new_user = crud.create_user(conn, username, password)
     except UniqueViolation:
-        return render(request, "register.html", 400, user=None, error="This username is taken.", username=username)
+        return render(
+            request, "register.html", 400, user=None, error="This username is taken.", username=username
+        )
     response = RedirectResponse("/", status_code=303)
     start_session(response, new_user["id"])
     return response
 
 
 @router.get("/login")
-def login_form(request: Request, user: OptionalUser, next: str = "/") -> Response:
-    return render(request, "login.html", user=user, error=None, username="", next=next)
+def login_form(request: Request, user: OptionalUser, next_path: str = Query("/", alias="next")) -> Response:
+    return render(request, "login.html", user=user, error=None, username="", next=next_path)
 
 
 @router.post("/login")
 def login(
-    request: Request, conn: DbConn, username: str = Form(""), password: str = Form(""), next: str = Form("/")
+    request: Request,
+    conn: DbConn,
+    username: str = Form(""),
+    password: str = Form(""),
+    next_path: str = Form("/", alias="next"),
 ) -> Response:
     user = crud.authenticate(conn, username, password)
     if user is None:
         return render(
-            request, "login.html", 401, user=None, error="Invalid username or password.", username=username, next=next
+            request, "login.html", 401, user=None, error="Invalid username or password.", username=username,
+            next=next_path,
         )
-    response = RedirectResponse(next or "/", status_code=303)
+    response = RedirectResponse(next_path or "/", status_code=303)
     start_session(response, user["id"])
     return response
 
@@ -135,5 +144,6 @@ def show_user(username: str, request: Request, conn: DbConn, user: OptionalUser)
     profile = crud.get_user_by_username(conn, username)
     if profile is None:
         raise HTTPException(status_code=404, detail="no such user")
-    notes = crud.notes_of(conn, profile["id"], include_private=user is not None and user["id"] == profile["id"])
+    own = user is not None and user["id"] == profile["id"]
+    notes = crud.notes_of(conn, profile["id"], include_private=own)
     return render(request, "user.html", user=user, profile=profile, notes=notes)

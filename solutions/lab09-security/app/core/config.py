@@ -19,7 +19,8 @@ class Settings(BaseSettings):
 
     @property
     def allowed_origins(self) -> frozenset[str]:
-        return frozenset(item.strip().lower() for item in self.fetch_allowed_origins.split(",") if item.strip())
+        items = self.fetch_allowed_origins.split(",")
+        return frozenset(item.strip().lower() for item in items if item.strip())
 
 
 settings = Settings()

@@ -64,7 +64,8 @@ def fetch_text(url: str) -> str:
             )
             headers = {"Host": parts.netloc.rpartition("@")[2]}
             try:
-                with client.stream("GET", target, headers=headers, extensions={"sni_hostname": host}) as response:
+                sni = {"sni_hostname": host}
+                with client.stream("GET", target, headers=headers, extensions=sni) as response:
                     if response.is_redirect:
                         url = urljoin(url, response.headers.get("location", ""))
                         continue

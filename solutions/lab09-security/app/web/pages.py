@@ -3,7 +3,7 @@
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from psycopg.errors import UniqueViolation
 from pydantic import ValidationError
@@ -41,35 +41,44 @@ def register_form(request: Request, user: OptionalUser) -> Response:
 
 
 @router.post("/register")
-def register(request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")) -> Response:
+def register(
+    request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")
+) -> Response:
     try:
         account = NewAccount(username=username, password=password)
         new_user = crud.create_user(conn, account.username, account.password)
     except ValidationError as exc:
         return render(request, "register.html", 400, user=None, error=first_error(exc), username=username)
     except UniqueViolation:
-        return render(request, "register.html", 400, user=None, error="This username is taken.", username=username)
+        return render(
+            request, "register.html", 400, user=None, error="This username is taken.", username=username
+        )
     response = RedirectResponse("/", status_code=303)
     start_session(request, new_user["id"])
     return response
 
 
 @router.get("/login")
-def login_form(request: Request, user: OptionalUser, next: str = "/") -> Response:
-    return render(request, "login.html", user=user, error=None, username="", next=next)
+def login_form(request: Request, user: OptionalUser, next_path: str = Query("/", alias="next")) -> Response:
+    return render(request, "login.html", user=user, error=None, username="", next=next_path)
 
 
 @router.post("/login")
 def login(
-    request: Request, conn: DbConn, username: str = Form(""), password: str = Form(""), next: str = Form("/")
+    request: Request,
+    conn: DbConn,
+    username: str = Form(""),
+    password: str = Form(""),
+    next_path: str = Form("/", alias="next"),
 ) -> Response:
     user = crud.authenticate(conn, username, password)
     if user is None:
         return render(
-            request, "login.html", 401, user=None, error="Invalid username or password.", username=username, next=next
+            request, "login.html", 401, user=None, error="Invalid username or password.", username=username,
+            next=next_path,
         )
     start_session(request, user["id"])
-    return RedirectResponse(safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next_path), status_code=303)
 
 
 @router.post("/logout")
@@ -155,5 +164,6 @@ def show_user(username: str, request: Request, conn: DbConn, user: OptionalUser)
     profile = crud.get_user_by_username(conn, username)
     if profile is None:
         raise HTTPException(status_code=404, detail="no such user")
-    notes = crud.notes_of(conn, profile["id"], include_private=user is not None and user["id"] == profile["id"])
+    own = user is not None and user["id"] == profile["id"]
+    notes = crud.notes_of(conn, profile["id"], include_private=own)
     return render(request, "user.html", user=user, profile=profile, notes=notes)
