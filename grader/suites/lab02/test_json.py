@@ -145,7 +145,8 @@ def test_numbers_are_numbers(api: Api, library: Library) -> None:
         expect_int(item, name, f"GET /v1/books/{book['id']}")
     author = json_object(expect_status(api.get(f"/v1/authors/{book['author_id']}"), 200))
     expect_int(author, "id", f"GET /v1/authors/{book['author_id']}")
-    page = json_object(expect_status(api.get("/v1/books", params={"author_id": book["author_id"]}), 200))
+    params = {"author_id": book["author_id"], "page": 1, "per_page": 5}
+    page = json_object(expect_status(api.get("/v1/books", params=params), 200))
     for name in ("page", "per_page", "total"):
         expect_int(page, name, "GET /v1/books")
     problem = json_object(expect_status(api.get("/v1/books/987654321"), 404))
