@@ -56,13 +56,25 @@ MAX_NAMES = 10_000  # prepared statements / portals remembered per connection
 
 _T = TypeVar("_T")
 ExecArgs = tuple[bytes, list["bytes | None"], list[int], list[int]]  # command, values, type OIDs, formats
-_TRANSACTION_CONTROL = ("BEGIN", "START", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "ABORT")
+_TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "ABORT"}
+# What drivers and pools send to manage a session, not to read or write data.
+_HOUSEKEEPING = _TRANSACTION_CONTROL | {"SET", "RESET", "SHOW", "DEALLOCATE", "DISCARD", "CLOSE", ""}
+
+
+def _first_word(sql: str) -> str:
+    words = sql.lstrip().split(None, 1)
+    return words[0].rstrip(";").upper() if words else ""
 
 
 def is_transaction_control(sql: str) -> bool:
     """BEGIN, COMMIT, ROLLBACK, SAVEPOINT...: statements a driver adds around the real work."""
-    words = sql.lstrip().split(None, 1)
-    return bool(words) and words[0].rstrip(";").upper() in _TRANSACTION_CONTROL
+    return bool(sql.strip()) and _first_word(sql) in _TRANSACTION_CONTROL
+
+
+def is_housekeeping(sql: str) -> bool:
+    """Transaction control, session settings (SET, SHOW, RESET), DEALLOCATE, DISCARD and empty statements
+    (a pool's ping): what a driver or a pool sends to manage a session, not to read or write data."""
+    return _first_word(sql) in _HOUSEKEEPING
 
 
 @dataclass(frozen=True)
@@ -105,9 +117,9 @@ class Measurement:
     def texts(self) -> list[str]:
         return [s.sql for s in self.statements]
 
-    def data_statements(self) -> list[Statement]:
-        """The statements without transaction control (BEGIN/COMMIT/ROLLBACK/SAVEPOINT...)."""
-        return [s for s in self.statements if not is_transaction_control(s.sql)]
+    def queries(self) -> list[Statement]:
+        """The statements that read or write data: all but housekeeping (see is_housekeeping)."""
+        return [s for s in self.statements if not is_housekeeping(s.sql)]
 
 
 @dataclass(frozen=True)
@@ -425,34 +437,42 @@ class PgProxy:
             await writer.drain()
 
     async def _client_to_server(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Frontend messages one by one: type byte, int32 length (itself included), body."""
+        """Frontend messages (type byte, int32 length that counts itself, body), followed as they stream.
+
+        Whatever arrived in one read is forwarded in one write once the messages in it are observed;
+        at most PARSED_PREFIX bytes of a message are held back, the rest streams through."""
         conn = _Connection()
-        while True:
-            try:
-                header = await reader.readexactly(5)
-            except asyncio.IncompleteReadError as exc:
-                if exc.partial:
-                    writer.write(exc.partial)
-                return
-            kind = header[:1]
-            length = struct.unpack("!I", header[1:])[0]
-            if length < 4:
-                raise ValueError(f"bad message length {length}")
-            remaining = length - 4
-            prefix = b""
-            if kind in b"QPBECF":
-                prefix = await reader.readexactly(min(remaining, PARSED_PREFIX))
-                remaining -= len(prefix)
-                self._observe(conn, kind, prefix, cut=remaining > 0)
-            writer.write(header + prefix)
-            while remaining > 0:
-                chunk = await reader.read(min(remaining, CHUNK))
-                if not chunk:
-                    raise asyncio.IncompleteReadError(b"", remaining)
-                writer.write(chunk)
-                remaining -= len(chunk)
+        pending = b""  # received, not yet forwarded: the start of a message still being read
+        passthrough = 0  # bytes of the current message's body to forward without looking
+        while data := await reader.read(CHUNK):
+            pending += data
+            out = bytearray()
+            while True:
+                if passthrough:
+                    n = min(passthrough, len(pending))
+                    out += pending[:n]
+                    pending, passthrough = pending[n:], passthrough - n
+                    if passthrough:
+                        break
+                if len(pending) < 5:
+                    break
+                kind = pending[:1]
+                length = struct.unpack("!I", pending[1:5])[0]
+                if length < 4:
+                    raise ValueError(f"bad message length {length}")
+                body = length - 4
+                kept = min(body, PARSED_PREFIX) if kind in b"QPBECF" else 0
+                if len(pending) < 5 + kept:
+                    break  # wait for the part of the message to read
+                if kind in b"QPBECF":
+                    self._observe(conn, kind, pending[5 : 5 + kept], cut=body > kept)
+                out += pending[: 5 + kept]
+                pending, passthrough = pending[5 + kept :], body - kept
+            if out:
+                writer.write(out)
                 await writer.drain()
-            await writer.drain()
+        if pending:
+            writer.write(pending)  # a message cut short by the client: the server sees what it sent
 
     def _observe(self, conn: _Connection, kind: bytes, body: bytes, *, cut: bool) -> None:
         if kind == b"Q":

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from grader.pgproxy import PgProxy, Statement, is_transaction_control  # noqa: E402
+from grader.pgproxy import PgProxy, Statement, is_housekeeping, is_transaction_control  # noqa: E402
 from grader.polling import eventually  # noqa: E402
 
 SERVER_URL = os.environ.get("PGPROXY_TEST_URL") or os.environ.get(
@@ -68,12 +68,18 @@ def test_url_keeps_credentials_and_database() -> None:
     assert PgProxy.for_url(url).upstream == ("127.0.0.1", 5433)
 
 
-def test_transaction_control_is_recognised() -> None:
+def test_transaction_control_and_housekeeping_are_recognised() -> None:
     assert is_transaction_control("BEGIN")
     assert is_transaction_control("  rollback;")
     assert is_transaction_control("SAVEPOINT sa_1")
     assert not is_transaction_control("SELECT 1")
     assert not is_transaction_control("")
+    assert is_housekeeping(";")
+    assert is_housekeeping("DEALLOCATE ALL")
+    assert is_housekeeping("SET TIME ZONE 'UTC'")
+    assert is_housekeeping("commit")
+    assert not is_housekeeping("SELECT 1")
+    assert not is_housekeeping("  with x as (select 1) select * from x")
 
 
 def test_simple_protocol_queries_count_once_each(proxy: PgProxy) -> None:
@@ -118,7 +124,7 @@ def test_pipeline_mode_counts_each_statement(proxy: PgProxy) -> None:
             for i in range(5):
                 cur.execute("INSERT INTO t VALUES (%s)", [i])
         conn.commit()
-        assert [s.sql for s in m.data_statements()] == ["INSERT INTO t VALUES ($1)"] * 5
+        assert [s.sql for s in m.queries()] == ["INSERT INTO t VALUES ($1)"] * 5
         assert conn.execute("SELECT count(*) FROM t").fetchone() == (5,)
 
 
@@ -127,7 +133,7 @@ def test_transaction_statements_are_counted_and_separable(proxy: PgProxy) -> Non
         conn.execute("SELECT 1")
         conn.commit()
     assert m.count == 3  # BEGIN, SELECT 1, COMMIT
-    assert [s.sql for s in m.data_statements()] == ["SELECT 1"]
+    assert [s.sql for s in m.queries()] == ["SELECT 1"]
 
 
 def test_concurrent_connections_are_counted_exactly(proxy: PgProxy) -> None:
@@ -154,7 +160,7 @@ def test_copy_in_and_out_pass_through(proxy: PgProxy) -> None:
             for i in range(rows):
                 copy.write_row((i, f"label {i} " + "x" * 40))  # ~1 MB of CopyData messages
         conn.commit()
-        assert [s.sql for s in m.data_statements()] == ["COPY items (id, label) FROM STDIN"]
+        assert [s.sql for s in m.queries()] == ["COPY items (id, label) FROM STDIN"]
         total = conn.execute("SELECT count(*), sum(id) FROM items").fetchone()
         assert total == (rows, rows * (rows - 1) // 2)
         with conn.cursor() as cur, cur.copy("COPY (SELECT id FROM items ORDER BY id) TO STDOUT") as copy:
@@ -344,7 +350,7 @@ def test_statements_can_be_explained_with_the_parameters_the_app_sent(proxy: PgP
             conn.execute("SELECT %b::bytea, %s::int IS NULL", [b"\x00\x01", None]).fetchone()
             conn.execute("SELECT n FROM generate_series(1, 10) n WHERE n > %s", [7]).fetchall()
         conn.rollback()
-        selects = m.data_statements()
+        selects = m.queries()
         assert len(selects) == 3
         assert selects[1].param_formats[0] == 1
         assert selects[1].params is not None

@@ -1,0 +1,106 @@
+"""Fixtures of the lab04 suite.
+
+The app talks to the run's database through a statement-counting proxy (grader.pgproxy) that the
+suite runs on 127.0.0.1: `app_env` points the app's DATABASE_URL at it, with the same user,
+password and database. The suite's own SQL (catalog reads, seeding, EXPLAIN) goes straight to
+`database_url`. The large tables are seeded once, directly, when a check first needs them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import psycopg
+import pytest
+from lab04_api import new_book, new_review, page
+from lab04_db import Seeded, seed_catalog, seed_reviews
+
+from grader.checks import CheckFailed, fail
+from grader.pgproxy import PgProxy
+from grader.runners.base import RunningApp
+
+# The report follows the contract; the migrations go last because they take the schema down.
+MODULE_ORDER = [
+    "resources",
+    "schema",
+    "integrity",
+    "indexes",
+    "performance",
+    "pagination",
+    "transactions",
+    "injection",
+    "migrations",
+]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def position(item: pytest.Item) -> int:
+        name = item.path.stem.removeprefix("test_")
+        return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
+
+    items.sort(key=position)  # stable: checks keep their order inside a module
+
+
+@pytest.fixture(scope="session")
+def pgproxy(database_url: str) -> Iterator[PgProxy]:
+    with PgProxy.for_url(database_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="session")
+def app_env(pgproxy: PgProxy, database_url: str, expose: Callable[[int], str]) -> dict[str, str]:
+    return {"DATABASE_URL": pgproxy.url(database_url, hostport=expose(pgproxy.port))}
+
+
+@pytest.fixture(scope="session")
+def run_tag() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+@pytest.fixture(scope="session")
+def seeded(app: RunningApp, database_url: str, run_tag: str) -> Seeded:
+    """10 000 books of 500 authors and 500 tags, added in the database directly, then ANALYZE."""
+    try:
+        with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as db:
+            started = time.monotonic()
+            data = seed_catalog(db, run_tag)
+            db.execute("ANALYZE authors, tags, books, book_tags")
+            data.seed_seconds = time.monotonic() - started
+            return data
+    except psycopg.Error as exc:
+        fail(f"The grader could not fill the contract's tables (authors, tags, books, book_tags): "
+             f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+             expected="the tables and columns of the contract, built by your migrations")
+
+
+@pytest.fixture(scope="session")
+def big_book(seeded: Seeded, app: RunningApp, database_url: str) -> Seeded:
+    """A book with 5 reviews written through the API and a cursor after the first 2, then 20 000
+    newer reviews added directly: that cursor now sits behind all of them."""
+    with httpx.Client(base_url=app.base_url, timeout=10) as client:
+        try:
+            book_id = new_book(client, seeded.author_id, title="The big book")["id"]
+            written = [new_review(client, book_id, rating=1 + i % 5, body=f"early review {i}")["id"]
+                       for i in range(5)]
+            first, cursor = page(client.get(f"/books/{book_id}/reviews", params={"limit": 2}))
+        except CheckFailed as exc:
+            fail(f"The grader could not prepare a book with reviews: {exc.message}")
+        if cursor is None or len(first) != 2:
+            fail(f"GET /books/{book_id}/reviews?limit=2 on a book with 5 reviews: expected 2 reviews and a "
+                 "next_cursor, to prepare the large table.",
+                 actual=f"{len(first)} items, next_cursor {cursor!r}")
+    seen = {item["id"] for item in first}
+    try:
+        with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as db:
+            seed_reviews(db, book_id)
+            db.execute("ANALYZE reviews")
+    except psycopg.Error as exc:
+        fail(f"The grader could not add reviews to the reviews table: {str(exc).strip().splitlines()[0]}")
+    seeded.big_book_id = book_id
+    seeded.deep_cursor = cursor
+    seeded.deep_expected = [review for review in sorted(written, reverse=True) if review not in seen]
+    return seeded

@@ -1,0 +1,41 @@
+"""Alembic's entry point: connect with DATABASE_URL and run the migrations in versions/."""
+
+from alembic import context
+from app.core.config import get_settings
+from app.models import Base
+from sqlalchemy import create_engine, pool
+
+config = context.config
+if config.config_file_name is not None:
+    from logging.config import fileConfig
+
+    fileConfig(config.config_file_name)
+
+# The models' metadata lets `alembic revision --autogenerate` propose the next migration
+# (always read and fix what it writes: it misses renames, and server-side details).
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    """`alembic upgrade head --sql`: print the SQL instead of running it."""
+    context.configure(url=get_settings().sqlalchemy_url, target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(get_settings().sqlalchemy_url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        # PostgreSQL has transactional DDL: each run is all or nothing.
+        context.configure(
+            connection=connection, target_metadata=target_metadata, transaction_per_migration=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
