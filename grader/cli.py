@@ -223,14 +223,19 @@ def schema() -> None:
 @app.command("watch")
 def watch(
     lab_name: Annotated[str, typer.Argument(metavar="LAB")],
-    runner: Annotated[RunnerChoice, typer.Option("--runner")] = RunnerChoice.local,
+    runner: Annotated[
+        RunnerChoice, typer.Option("--runner", help="local by default: it starts fastest")
+    ] = RunnerChoice.local,
+    suites: Annotated[
+        Path | None, typer.Option("--suites", help="use the hidden suites in this folder")
+    ] = None,
 ) -> None:
     """Grade again every time you save a file of the lab (Ctrl-C to stop)."""
     from watchfiles import watch as watch_files
 
     root = kit_root()
     lab = resolve(lab_name, root)
-    result = _grade_once(lab, lab.folder, runner, None, False)
+    result = _grade_once(lab, lab.folder, runner, suites, False)
     progress_state.record(root, result)
     out.print(f"[dim]Watching {lab.folder} for changes (Ctrl-C to stop)…[/]")
     for _ in watch_files(
@@ -240,7 +245,7 @@ def watch(
         ),
     ):
         out.rule()
-        result = _grade_once(lab, lab.folder, runner, None, False)
+        result = _grade_once(lab, lab.folder, runner, suites, False)
         progress_state.record(root, result)
 
 

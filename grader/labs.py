@@ -31,6 +31,11 @@ class Lab:
     def suite(self, suites: Path | None = None) -> Path:
         """The hidden suite: grader/suites/labNN, or labNN inside a teacher's folder (or that folder)."""
         if suites is None:
+            if not (SUITES_DIR / self.id).is_dir():
+                raise GraderError(
+                    f"There is no hidden suite for {self.id} in {SUITES_DIR}.",
+                    "Give a teacher's suite folder with --suites DIR.",
+                )
             return SUITES_DIR / self.id
         for candidate in (suites / self.id, suites / self.folder.name, suites):
             if candidate.is_dir() and any(candidate.glob("test_*.py")):

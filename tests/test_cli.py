@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from junitparser import JUnitXml, TestSuite
 
+from grader.polling import eventually
 from grader.results import GradeResult
 from tests.kit import ROOT, grade
 
@@ -289,3 +293,48 @@ def test_version_and_help(kit):
     helped = run_cli("--help", root=kit)
     assert helped.returncode == 0
     assert "grade lab02" in helped.stdout
+
+
+def test_watch_grades_again_when_a_file_changes(kit):
+    """`grade watch` grades once, then again on every save, until it is stopped."""
+    env = {**__import__("os").environ, "GRADE_ROOT": str(kit)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "watch", "lab90", "--suites", str(kit / "suites")],
+        cwd=kit,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    seen: list[str] = []
+
+    def read_until(text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+            if text in seen[-1]:
+                return
+        raise AssertionError(f"the watcher did not print {text!r}: {''.join(seen)[-2000:]}")
+
+    try:
+        read_until("Watching")
+        source = kit / "labs" / "lab90-echo" / "app" / "main.py"
+        source.write_text(source.read_text().replace("status_code=201", "status_code=200"))
+        read_until("NOT PASSED")
+        state = kit / ".grade" / "state.json"
+        last = eventually(
+            lambda: json.loads(state.read_text())["labs"]["lab90"]["last"]["percent"],
+            timeout=10,
+            until=lambda percent: percent == 80.0,
+            what="the watcher recording the new score",
+        )
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert any("PASSED" in line and "NOT" not in line for line in seen)
+    assert last == 80.0

@@ -33,7 +33,7 @@ from docker.utils.build import exclude_paths
 from grader.errors import GraderError
 from grader.manifest import AppSection, Manifest
 from grader.runners.base import CommandResult, Endpoint, LogBuffer, Runner, RunningApp, SubmissionError
-from grader.runners.tunnel import Tunnel
+from grader.runners.tunnel import Tunnel, TunnelError
 
 LABEL = "backend-labs.run"
 IMAGE_LABEL = "backend-labs.image"
@@ -233,7 +233,14 @@ class DockerRunner(Runner):
             ) from None
         self.network.connect(self.gateway, aliases=["gateway"])
         port = self._published_port(self.gateway)
-        self.tunnel = Tunnel("127.0.0.1", port, token)
+        try:
+            self.tunnel = Tunnel("127.0.0.1", port, token)  # waits until the gateway answers
+        except TunnelError as exc:
+            logs = self.gateway.logs(tail=20).decode(errors="replace").strip()
+            raise GraderError(
+                f"The grader's gateway container did not answer: {exc}. {logs}",
+                "Run `grade doctor`, or grade with --runner local.",
+            ) from None
         return self.tunnel
 
     def _published_port(self, container: Container) -> int:
@@ -335,7 +342,7 @@ class DockerRunner(Runner):
         return CommandResult(exit_code=code, output=output.tail(60)[0], duration=time.monotonic() - started)
 
     def expose(self, port: int) -> str:
-        return self._ensure_network().reverse(port, port)
+        return self._ensure_network().reverse(port, port, slots=4)  # each used slot is replaced at once
 
     # -- cleanup -----------------------------------------------------------------------------------
     def close(self) -> None:
@@ -372,6 +379,7 @@ def remove_run(client: docker.DockerClient, run_id: str | None = None) -> dict[s
     """Remove the containers, networks and volumes of one run (or of every run when run_id is None)."""
     selector = {"label": f"{LABEL}={run_id}" if run_id else LABEL}
     removed = {"containers": 0, "networks": 0, "volumes": 0, "images": 0}
+
     def remove(container: Container) -> None:
         with contextlib.suppress(NotFound, APIError):
             container.remove(force=True, v=True)
