@@ -60,6 +60,41 @@ def test_there_are_labs():
     assert LAB_IDS, "no lab found under labs/"
 
 
+def _keys(table: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in table.items():
+        if isinstance(value, dict) and key not in ("env", "commands"):
+            keys |= _keys(value, f"{prefix}{key}.")
+        else:
+            keys.add(prefix + key)
+    return keys
+
+
+def test_every_manifest_spells_out_the_same_keys():
+    """The same manifest keys in every lab: a reader compares labs line by line."""
+    shapes = {folder.name: _keys(tomllib.loads((folder / "lab.toml").read_text())) for folder in LABS}
+    expected = {
+        "id",
+        "slug",
+        "title",
+        "stage",
+        "services",
+        "pass_mark",
+        "app.command",
+        "app.port",
+        "app.ready",
+        "app.setup",
+        "app.env",
+        "commands",
+        "limits.startup",
+        "limits.check",
+        "limits.request",
+        "limits.total",
+    }
+    for name, keys in shapes.items():
+        assert keys == expected, f"{name}: missing {sorted(expected - keys)}, extra {sorted(keys - expected)}"
+
+
 @pytest.mark.parametrize("folder", LABS, ids=lambda f: f.name)
 def test_every_lab_has_the_same_shape(folder):
     for part in SHAPE:
