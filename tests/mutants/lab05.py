@@ -275,6 +275,18 @@ MUTANTS = [
         ],
     ),
     mutant(
+        "connection-errors-escape",
+        "only timeouts and error statuses are handled: a refused connection is a 500",
+        replace(
+            UPSTREAM,
+            """        except httpx.HTTPError as exc:
+            raise UpstreamFailed(f"upstream unreachable: {exc!r}") from exc
+""",
+            "",
+        ),
+        catches=["upstream_failure::unreachable_503"],
+    ),
+    mutant(
         "no-upstream-timeout",
         "no timeout on the catalog call: a hanging catalog hangs the request",
         replace(UPSTREAM, "timeout=timeout)", "timeout=None)"),

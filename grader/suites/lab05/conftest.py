@@ -3,7 +3,8 @@
 The app's upstream is a catalog this suite runs (a StubServer): the app gets its address through
 `app_env`, under every runner. Every request carries a fresh `X-Client-Id` unless the check sets
 one, so the rate limit only ever meets the checks that are about it. Extra instances: `second`
-shares the run's Redis, `no_redis` points REDIS_URL at a closed loopback port.
+shares the run's Redis, `no_redis` points REDIS_URL at a closed loopback port, `no_upstream` does the
+same with UPSTREAM_URL.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ ORDER = [
     "rate_limit",
     "redis_down",
 ]
-CLOSED_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1 on loopback, in any runner
+# Nothing listens on port 1 of loopback, in any runner: a refused connection, at once.
+CLOSED_REDIS = "redis://127.0.0.1:1/0"
+CLOSED_UPSTREAM = "http://127.0.0.1:1"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -105,6 +108,12 @@ def _client_of(instance: Instance, new_api: Callable[..., Api], what: str) -> Ap
     return with_client_ids(new_api(instance.app))
 
 
+@pytest.fixture(scope="session")
+def no_upstream(start_app: Callable[..., RunningApp]) -> Instance:
+    """An instance whose UPSTREAM_URL points where nothing listens."""
+    return _start(start_app, {"UPSTREAM_URL": CLOSED_UPSTREAM})
+
+
 @pytest.fixture
 def other_api(second: Instance, new_api: Callable[..., Api]) -> Api:
     """A client of the second instance (same Redis, same catalog)."""
@@ -126,3 +135,8 @@ def cfg(lab: object) -> Settings:
         limit=int(env["RATE_LIMIT"]),
         window=int(env["RATE_WINDOW_SECONDS"]),
     )
+
+
+@pytest.fixture
+def no_upstream_api(no_upstream: Instance, new_api: Callable[..., Api]) -> Api:
+    return _client_of(no_upstream, new_api, f"An instance with UPSTREAM_URL={CLOSED_UPSTREAM}")

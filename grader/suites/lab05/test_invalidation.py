@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 from lab05_support import cached_json, expect_body, expect_key_gone_or, list_path, product_path
 
-from grader.checks import check, expect, expect_status
+from grader.checks import check, expect, expect_status, fail
 
 
 def _put(api, product, **change):
@@ -112,40 +113,49 @@ def test_write_invalidates_category_list(api, catalog, redis):
     hint="Invalidate exactly what the write changed. Flushing Redis, or every key with a prefix, makes "
     "every write empty the cache and send all the load back to the catalog.",
 )
-def test_write_keeps_other_entries(api, catalog, redis):
-    written = catalog.add()
-    neighbour = catalog.add(category=written["category"])  # same category, not written
-    elsewhere = catalog.add()  # another category
-    for path in (
-        product_path(written),
-        product_path(neighbour),
-        product_path(elsewhere),
-        list_path(elsewhere["category"]),
-    ):
-        expect_status(api.get(path), 200)
-    _put(api, written, name="Only this one changed")
-    kept = {
-        f"cache:product:{neighbour['id']}": neighbour,
-        f"stale:product:{neighbour['id']}": neighbour,
-        f"cache:product:{elsewhere['id']}": elsewhere,
-        f"stale:product:{elsewhere['id']}": elsewhere,
-        f"cache:category:{elsewhere['category']}": catalog.listing(elsewhere["category"]),
-    }
-    for key, value in kept.items():
+def test_write_keeps_other_entries(api, catalog, redis, cfg):
+    for _attempt in range(3):  # a copy that expires on its own during the check proves nothing: try again
+        written = catalog.add()
+        neighbour = catalog.add(category=written["category"])  # same category, not written
+        elsewhere = catalog.add()  # another category
+        for path in (
+            product_path(written),
+            product_path(neighbour),
+            product_path(elsewhere),
+            list_path(elsewhere["category"]),
+        ):
+            expect_status(api.get(path), 200)
+        filled = time.monotonic()
+        _put(api, written, name="Only this one changed")
+        kept = {
+            f"cache:product:{neighbour['id']}": neighbour,
+            f"stale:product:{neighbour['id']}": neighbour,
+            f"cache:product:{elsewhere['id']}": elsewhere,
+            f"stale:product:{elsewhere['id']}": elsewhere,
+            f"cache:category:{elsewhere['category']}": catalog.listing(elsewhere["category"]),
+        }
+        found = {key: cached_json(redis, key) for key in kept}
+        before = catalog.reads(product_path(neighbour))
+        again = api.get(product_path(neighbour))
+        if time.monotonic() - filled > cfg.ttl - 0.5:
+            continue  # the fresh copies may have expired by themselves
+        for key, value in kept.items():
+            expect(
+                found[key] == value,
+                f"after PUT {product_path(written)}, {key} is gone or changed, yet the write did not "
+                "change that entry.",
+                expected=f"{key} kept",
+                actual="gone" if found[key] is None else str(found[key])[:120],
+            )
+        expect_body(again, neighbour)
         expect(
-            cached_json(redis, key) == value,
-            f"PUT {product_path(written)} removed {key}, an entry the write did not change.",
-            expected=f"{key} kept",
-            actual="gone or changed",
+            catalog.reads(product_path(neighbour)) == before,
+            f"after a write of another product, GET {product_path(neighbour)} called the catalog again.",
+            expected="served from the cache",
+            actual="a catalog call",
         )
-    before = catalog.reads(product_path(neighbour))
-    expect_body(api.get(product_path(neighbour)), neighbour)
-    expect(
-        catalog.reads(product_path(neighbour)) == before,
-        f"after a write of another product, GET {product_path(neighbour)} called the catalog again.",
-        expected="served from the cache",
-        actual="a catalog call",
-    )
+        return
+    fail(f"the app answered too slowly: 6 requests took more than CACHE_TTL_SECONDS={cfg.ttl} three times.")
 
 
 @check(

@@ -11,6 +11,12 @@ from grader.concurrency import burst
 BURST = 20
 
 
+def _overlap(cfg):
+    """How slow the catalog is in a burst: long enough for the requests to overlap, well within the timeout
+    (a loaded machine slows the catalog down too)."""
+    return min(0.3, cfg.timeout / 3)
+
+
 def _fire(api, path, n, cfg):
     """n concurrent GETs of `path`; each result is (response or exception, seconds it took)."""
     return burst(n, lambda i: timed(lambda: api.get(path)), timeout=cfg.bound + 5)
@@ -43,7 +49,7 @@ def _all_ok(responses, product):
 def test_cold_key_burst(api, catalog, cfg):
     product = catalog.add()
     path = product_path(product)
-    catalog.slow(path, delay=cfg.timeout / 2)  # slow enough that the requests overlap, within the timeout
+    catalog.slow(path, delay=_overlap(cfg))
     responses = _responses(_fire(api, path, BURST, cfg))
     expect(
         _all_ok(responses, product),
@@ -76,8 +82,9 @@ def test_protection_survives_failure(api, catalog, cfg):
     results = _fire(api, path, 10, cfg)
     responses = _responses(results)
     expect(
-        all(isinstance(r, httpx.Response) and r.status_code == 503 for r in responses),
-        f"10 concurrent GET {path} while the catalog answers 500 (no stale copy): each should answer 503.",
+        all(isinstance(r, httpx.Response) and r.status_code in (503, 504) for r in responses),
+        f"10 concurrent GET {path} while the catalog answers 500 (no stale copy): each should answer 503 "
+        "(or 504 if its own call timed out).",
         expected="503 x10",
         actual=results_summary(responses),
     )
@@ -88,7 +95,7 @@ def test_protection_survives_failure(api, catalog, cfg):
         expected=f"every answer within {cfg.bound:g} s",
         actual=f"{slowest:.1f} s",
     )
-    catalog.slow(path, delay=cfg.timeout / 2)  # healthy again
+    catalog.slow(path, delay=_overlap(cfg))  # healthy again
     before = catalog.reads(path)
     responses = _responses(_fire(api, path, 10, cfg))
     expect(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab05_support import expect_body, product_path, timed
+from lab05_support import expect_body, new_id, product_path, timed
 
 from grader.checks import check, describe, expect, expect_header, expect_status, json_body
 
@@ -61,6 +61,19 @@ def test_timeout_504(api, catalog, cfg):
     catalog.slow(product_path(product), delay=SLOW)
     response, elapsed = timed(lambda: api.get(product_path(product)))
     _expect_error(response, 504, elapsed, cfg, f"while the catalog takes {SLOW:g} s")
+
+
+@check(
+    "An unreachable catalog: 503 at once",
+    points=1,
+    needs="error_503",
+    hint="A refused connection is a failure too: catch the HTTP client's connection errors, not only "
+    "timeouts and error statuses.",
+)
+def test_unreachable_503(no_upstream_api, cfg):
+    path = f"/products/{new_id('p')}"
+    response, elapsed = timed(lambda: no_upstream_api.get(path))
+    _expect_error(response, 503, elapsed, cfg, "while nothing listens at UPSTREAM_URL")
 
 
 @check(
