@@ -490,8 +490,11 @@ class PgProxy:
             if bound is None or prepared is None:
                 self._record(Statement("<prepared before the proxy saw it>", "extended", params=None))
             else:
-                self._record(Statement(prepared.sql, "extended", prepared.types, bound.params, bound.formats,
-                                       prepared.cut))
+                self._record(
+                    Statement(
+                        prepared.sql, "extended", prepared.types, bound.params, bound.formats, prepared.cut
+                    )
+                )
         elif kind == b"C" and body:
             name = _cstrings(body[1:], 1)[0]
             (conn.prepared if body[:1] == b"S" else conn.portals).pop(name, None)

@@ -64,7 +64,9 @@ def test_url_keeps_credentials_and_database() -> None:
     proxy.port = 6000
     url = "postgresql://app:s3cret@127.0.0.1:5433/shop?sslmode=prefer"
     assert proxy.url(url) == "postgresql://app:s3cret@127.0.0.1:6000/shop?sslmode=prefer"
-    assert proxy.url(url, hostport="gateway:7001") == "postgresql://app:s3cret@gateway:7001/shop?sslmode=prefer"
+    assert (
+        proxy.url(url, hostport="gateway:7001") == "postgresql://app:s3cret@gateway:7001/shop?sslmode=prefer"
+    )
     assert PgProxy.for_url(url).upstream == ("127.0.0.1", 5433)
 
 

@@ -72,9 +72,11 @@ def seeded(app: RunningApp, database_url: str, run_tag: str) -> Seeded:
             data.seed_seconds = time.monotonic() - started
             return data
     except psycopg.Error as exc:
-        fail(f"The grader could not fill the contract's tables (authors, tags, books, book_tags): "
-             f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
-             expected="the tables and columns of the contract, built by your migrations")
+        fail(
+            f"The grader could not fill the contract's tables (authors, tags, books, book_tags): "
+            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+            expected="the tables and columns of the contract, built by your migrations",
+        )
 
 
 @pytest.fixture(scope="session")
@@ -84,15 +86,19 @@ def big_book(seeded: Seeded, app: RunningApp, database_url: str) -> Seeded:
     with httpx.Client(base_url=app.base_url, timeout=10) as client:
         try:
             book_id = new_book(client, seeded.author_id, title="The big book")["id"]
-            written = [new_review(client, book_id, rating=1 + i % 5, body=f"early review {i}")["id"]
-                       for i in range(5)]
+            written = [
+                new_review(client, book_id, rating=1 + i % 5, body=f"early review {i}")["id"]
+                for i in range(5)
+            ]
             first, cursor = page(client.get(f"/books/{book_id}/reviews", params={"limit": 2}))
         except CheckFailed as exc:
             fail(f"The grader could not prepare a book with reviews: {exc.message}")
         if cursor is None or len(first) != 2:
-            fail(f"GET /books/{book_id}/reviews?limit=2 on a book with 5 reviews: expected 2 reviews and a "
-                 "next_cursor, to prepare the large table.",
-                 actual=f"{len(first)} items, next_cursor {cursor!r}")
+            fail(
+                f"GET /books/{book_id}/reviews?limit=2 on a book with 5 reviews: expected 2 reviews and a "
+                "next_cursor, to prepare the large table.",
+                actual=f"{len(first)} items, next_cursor {cursor!r}",
+            )
     seen = {item["id"] for item in first}
     try:
         with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as db:

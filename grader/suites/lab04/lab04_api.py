@@ -39,10 +39,20 @@ def new_tag(api: httpx.Client, name: str | None = None) -> str:
     return name
 
 
-def new_book(api: httpx.Client, author_id: int, *, title: str | None = None, tags: list[str] | None = None,
-             isbn: str | None = None, year: int | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"title": title or tag("Book"), "isbn": isbn or uuid.uuid4().hex[:16],
-                            "author_id": author_id}
+def new_book(
+    api: httpx.Client,
+    author_id: int,
+    *,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    isbn: str | None = None,
+    year: int | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": title or tag("Book"),
+        "isbn": isbn or uuid.uuid4().hex[:16],
+        "author_id": author_id,
+    }
     if tags is not None:
         body["tags"] = tags
     if year is not None:
@@ -68,9 +78,13 @@ def stock(api: httpx.Client, warehouse_id: int, book_id: int) -> int:
     expect_status(response, 200)
     body = json_body(response)
     quantity = body.get("quantity") if isinstance(body, dict) else None
-    expect(isinstance(quantity, int), f"{describe(response)}: expected a body with an integer quantity.",
-           expected='{"warehouse_id": ..., "book_id": ..., "quantity": <integer>}', actual=response.text[:160],
-           response=response)
+    expect(
+        isinstance(quantity, int),
+        f"{describe(response)}: expected a body with an integer quantity.",
+        expected='{"warehouse_id": ..., "book_id": ..., "quantity": <integer>}',
+        actual=response.text[:160],
+        response=response,
+    )
     return quantity  # type: ignore[return-value]
 
 
@@ -78,14 +92,25 @@ def page(response: httpx.Response) -> tuple[list[dict[str, Any]], str | None]:
     """items and next_cursor of a list answer, checked for shape."""
     expect_status(response, 200)
     body = json_body(response)
-    ok = (isinstance(body, dict) and isinstance(body.get("items"), list)
-          and (body.get("next_cursor") is None or isinstance(body.get("next_cursor"), str)))
-    expect(ok, f"{describe(response)}: a list answers {{\"items\": [...], \"next_cursor\": <string or null>}}.",
-           expected='{"items": [...], "next_cursor": ...}', actual=response.text[:160], response=response)
+    ok = (
+        isinstance(body, dict)
+        and isinstance(body.get("items"), list)
+        and (body.get("next_cursor") is None or isinstance(body.get("next_cursor"), str))
+    )
+    expect(
+        ok,
+        f'{describe(response)}: a list answers {{"items": [...], "next_cursor": <string or null>}}.',
+        expected='{"items": [...], "next_cursor": ...}',
+        actual=response.text[:160],
+        response=response,
+    )
     items = body["items"]
-    expect(all(isinstance(item, dict) and isinstance(item.get("id"), int) for item in items),
-           f"{describe(response)}: every item should be an object with an integer id.",
-           actual=response.text[:160], response=response)
+    expect(
+        all(isinstance(item, dict) and isinstance(item.get("id"), int) for item in items),
+        f"{describe(response)}: every item should be an object with an integer id.",
+        actual=response.text[:160],
+        response=response,
+    )
     return items, body.get("next_cursor")
 
 
@@ -109,14 +134,25 @@ def walk(
         items, cursor = page(response)
         pages.append(items)
         if len(items) > limit:
-            fail(f"{describe(response)}: {len(items)} items on a page of limit={limit}.",
-                 expected=f"at most {limit}", actual=str(len(items)), response=response)
+            fail(
+                f"{describe(response)}: {len(items)} items on a page of limit={limit}.",
+                expected=f"at most {limit}",
+                actual=str(len(items)),
+                response=response,
+            )
         if cursor is None:
             return pages
         if not items:
-            fail(f"{describe(response)}: an empty page with a next_cursor: the walk would never end.",
-                 expected="next_cursor null on the last page", actual="[] with a cursor", response=response)
+            fail(
+                f"{describe(response)}: an empty page with a next_cursor: the walk would never end.",
+                expected="next_cursor null on the last page",
+                actual="[] with a cursor",
+                response=response,
+            )
         if between is not None:
             between(number, items)
-    fail(f"GET {path}: still a next_cursor after {max_pages} pages of {limit}: the walk does not end.",
-         expected="next_cursor null once every item was returned", actual=f"{max_pages} pages")
+    fail(
+        f"GET {path}: still a next_cursor after {max_pages} pages of {limit}: the walk does not end.",
+        expected="next_cursor null once every item was returned",
+        actual=f"{max_pages} pages",
+    )

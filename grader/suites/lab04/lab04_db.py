@@ -29,13 +29,23 @@ TABLES: dict[str, dict[str, bool]] = {
     "warehouses": {"id": True, "name": True},
     "stock": {"warehouse_id": True, "book_id": True, "quantity": True},
     "transfers": {
-        "id": True, "book_id": True, "from_warehouse_id": True, "to_warehouse_id": True,
-        "quantity": True, "created_at": True,
+        "id": True,
+        "book_id": True,
+        "from_warehouse_id": True,
+        "to_warehouse_id": True,
+        "quantity": True,
+        "created_at": True,
     },
 }
 PRIMARY_KEYS = {
-    "authors": {"id"}, "books": {"id"}, "tags": {"id"}, "book_tags": {"book_id", "tag_id"},
-    "reviews": {"id"}, "warehouses": {"id"}, "stock": {"warehouse_id", "book_id"}, "transfers": {"id"},
+    "authors": {"id"},
+    "books": {"id"},
+    "tags": {"id"},
+    "book_tags": {"book_id", "tag_id"},
+    "reviews": {"id"},
+    "warehouses": {"id"},
+    "stock": {"warehouse_id", "book_id"},
+    "transfers": {"id"},
 }
 # (table, column) -> (referenced table, ON DELETE): c cascade; r restrict or a (no action)
 FOREIGN_KEYS = {
@@ -113,8 +123,10 @@ def foreign_keys(db: psycopg.Connection, table: str) -> list[ForeignKey]:
         " FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = to_regclass(%s)",
         [table],
     ).fetchall()
-    return [ForeignKey(name, tuple(cols), ref.split(".")[-1].strip('"'), tuple(refcols), deltype)
-            for name, ref, deltype, cols, refcols in rows]
+    return [
+        ForeignKey(name, tuple(cols), ref.split(".")[-1].strip('"'), tuple(refcols), deltype)
+        for name, ref, deltype, cols, refcols in rows
+    ]
 
 
 def unique_column_sets(db: psycopg.Connection, table: str) -> list[set[str]]:
@@ -140,15 +152,23 @@ def public_objects(db: psycopg.Connection) -> list[str]:
         "SELECT c.relkind::text, c.relname FROM pg_class c"
         " WHERE c.relnamespace = current_schema()::regnamespace"
         " AND c.relname NOT IN ('alembic_version', 'alembic_version_pkc')"
-        " AND c.relkind IN ('r', 'v', 'm', 'S', 'i', 'p', 'f') AND " + _NOT_EXTENSION.format(oid="c.oid") +
-        " UNION ALL SELECT 'type', t.typname FROM pg_type t"
+        " AND c.relkind IN ('r', 'v', 'm', 'S', 'i', 'p', 'f') AND "
+        + _NOT_EXTENSION.format(oid="c.oid")
+        + " UNION ALL SELECT 'type', t.typname FROM pg_type t"
         " WHERE t.typnamespace = current_schema()::regnamespace AND t.typtype IN ('e', 'd', 'c')"
         " AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.reltype = t.oid)"
-        " AND " + _NOT_EXTENSION.format(oid="t.oid") +
-        " ORDER BY 1, 2"
+        " AND " + _NOT_EXTENSION.format(oid="t.oid") + " ORDER BY 1, 2"
     ).fetchall()
-    kinds = {"r": "table", "v": "view", "m": "view", "S": "sequence", "i": "index", "p": "table",
-             "f": "table", "type": "type"}
+    kinds = {
+        "r": "table",
+        "v": "view",
+        "m": "view",
+        "S": "sequence",
+        "i": "index",
+        "p": "table",
+        "f": "table",
+        "type": "type",
+    }
     return [f"{kinds.get(kind, kind)} {name}" for kind, name in rows]
 
 
@@ -180,11 +200,18 @@ def schema_snapshot(db: psycopg.Connection) -> dict[str, Any]:
 
 def drop_everything(db: psycopg.Connection) -> None:
     """Leave the current schema as empty as a fresh database (a failed downgrade must not sink the rest)."""
-    kinds = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW",
-             "S": "SEQUENCE"}
+    kinds = {
+        "r": "TABLE",
+        "p": "TABLE",
+        "f": "FOREIGN TABLE",
+        "v": "VIEW",
+        "m": "MATERIALIZED VIEW",
+        "S": "SEQUENCE",
+    }
     for relkind, kind in kinds.items():
         for (name,) in db.execute(
-            "SELECT quote_ident(c.relname) FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace"
+            "SELECT quote_ident(c.relname) FROM pg_class c"
+            " WHERE c.relnamespace = current_schema()::regnamespace"
             " AND c.relkind = %s AND " + _NOT_EXTENSION.format(oid="c.oid"),
             [relkind],
         ).fetchall():
@@ -232,8 +259,10 @@ def probe(db: psycopg.Connection) -> Iterator[Probe]:
         try:
             one = db.execute
             author = one("INSERT INTO authors (name) VALUES ('probe') RETURNING id").fetchone()[0]  # type: ignore[index]
-            book = one("INSERT INTO books (title, isbn, author_id) VALUES ('probe', %s, %s) RETURNING id",
-                       [f"P-{mark}", author]).fetchone()[0]  # type: ignore[index]
+            book = one(
+                "INSERT INTO books (title, isbn, author_id) VALUES ('probe', %s, %s) RETURNING id",
+                [f"P-{mark}", author],
+            ).fetchone()[0]  # type: ignore[index]
             tag = one("INSERT INTO tags (name) VALUES (%s) RETURNING id", [f"probe-{mark}"]).fetchone()[0]  # type: ignore[index]
             north = one("INSERT INTO warehouses (name) VALUES (%s) RETURNING id", [f"n-{mark}"]).fetchone()[0]  # type: ignore[index]
             south = one("INSERT INTO warehouses (name) VALUES (%s) RETURNING id", [f"s-{mark}"]).fetchone()[0]  # type: ignore[index]
@@ -300,21 +329,33 @@ def seed_catalog(db: psycopg.Connection, run: str) -> Seeded:
         tag_id, tag_name = db.execute(
             "SELECT t.id, t.name FROM seed_tags s JOIN tags t ON t.id = s.id WHERE s.n = 255"
         ).fetchone()  # type: ignore[misc]
-    return Seeded(author_id=author_id, tag_id=tag_id, tag_name=tag_name, title_prefix="Seed 0123",
-                  title_matches=10, books=BOOKS)
+    return Seeded(
+        author_id=author_id,
+        tag_id=tag_id,
+        tag_name=tag_name,
+        title_prefix="Seed 0123",
+        title_matches=10,
+        books=BOOKS,
+    )
 
 
-def insert_books(db: psycopg.Connection, author_id: int, count: int, tag_ids: list[list[int]] | None = None
-                 ) -> list[int]:
+def insert_books(
+    db: psycopg.Connection, author_id: int, count: int, tag_ids: list[list[int]] | None = None
+) -> list[int]:
     """`count` books of one author, straight into the table (ids in ascending order); book i gets the
     tags tag_ids[i % len(tag_ids)]."""
     mark = uuid.uuid4().hex[:8]
     with db.transaction():
-        ids = [row[0] for row in db.execute(
-            "INSERT INTO books (title, isbn, author_id) SELECT 'Direct ' || n, %s || n, %s"
-            " FROM generate_series(1, %s) n ORDER BY n RETURNING id", [f"D{mark}-", author_id, count]).fetchall()]
+        ids = [
+            row[0]
+            for row in db.execute(
+                "INSERT INTO books (title, isbn, author_id) SELECT 'Direct ' || n, %s || n, %s"
+                " FROM generate_series(1, %s) n ORDER BY n RETURNING id",
+                [f"D{mark}-", author_id, count],
+            ).fetchall()
+        ]
         for i, book_id in enumerate(sorted(ids)):
-            for tag_id in (tag_ids[i % len(tag_ids)] if tag_ids else []):
+            for tag_id in tag_ids[i % len(tag_ids)] if tag_ids else []:
                 db.execute("INSERT INTO book_tags (book_id, tag_id) VALUES (%s, %s)", [book_id, tag_id])
     return sorted(ids)
 
@@ -356,8 +397,11 @@ class Analysed:
         for node in walk(self.plan):
             if node.get("Relation Name") != table:
                 continue
-            per_loop = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
-                        + node.get("Rows Removed by Index Recheck", 0))
+            per_loop = (
+                node.get("Actual Rows", 0)
+                + node.get("Rows Removed by Filter", 0)
+                + node.get("Rows Removed by Index Recheck", 0)
+            )
             total += per_loop * max(1, node.get("Actual Loops", 1))
         return round(total)
 

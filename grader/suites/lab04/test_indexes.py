@@ -24,8 +24,12 @@ def _uses_index(db, sql: str, params: tuple, table: str) -> tuple[list[str], dic
 def test_books_by_author(db, seeded):
     sql = "SELECT id FROM books WHERE author_id = %s"
     scans, plan = _uses_index(db, sql, (seeded.author_id,), "books")
-    expect(scans, f"EXPLAIN {sql % seeded.author_id} on {seeded.books} books: no index is used.",
-           expected="Index Scan / Bitmap Index Scan on books", actual=plan_outline(plan))
+    expect(
+        scans,
+        f"EXPLAIN {sql % seeded.author_id} on {seeded.books} books: no index is used.",
+        expected="Index Scan / Bitmap Index Scan on books",
+        actual=plan_outline(plan),
+    )
 
 
 @check(
@@ -33,27 +37,35 @@ def test_books_by_author(db, seeded):
     points=3,
     needs="schema::tables_and_columns",
     hint="A plain b-tree on title follows the database's collation and cannot serve LIKE 'abc%' (unless the "
-    "collation is \"C\"): index books (title text_pattern_ops) (postgresql_ops in SQLAlchemy).",
+    'collation is "C"): index books (title text_pattern_ops) (postgresql_ops in SQLAlchemy).',
 )
 def test_books_by_title_prefix(db, seeded):
     sql = f"SELECT id FROM books WHERE title LIKE '{seeded.title_prefix}%%'"
     scans, plan = _uses_index(db, sql, (), "books")
-    expect(scans, f"EXPLAIN {sql.replace('%%', '%')} on {seeded.books} books: no index is used.",
-           expected="Index Scan / Bitmap Index Scan on books", actual=plan_outline(plan))
+    expect(
+        scans,
+        f"EXPLAIN {sql.replace('%%', '%')} on {seeded.books} books: no index is used.",
+        expected="Index Scan / Bitmap Index Scan on books",
+        actual=plan_outline(plan),
+    )
 
 
 @check(
     "The planner finds a tag's books through an index on book_tags.tag_id",
     points=2,
     needs="schema::primary_keys",
-    hint="The primary key (book_id, tag_id) serves \"tags of a book\" but not \"books of a tag\": an index "
+    hint='The primary key (book_id, tag_id) serves "tags of a book" but not "books of a tag": an index '
     "leads with its first column. Add an index on book_tags (tag_id).",
 )
 def test_books_by_tag(db, seeded):
     sql = "SELECT book_id FROM book_tags WHERE tag_id = %s"
     scans, plan = _uses_index(db, sql, (seeded.tag_id,), "book_tags")
-    expect(scans, f"EXPLAIN {sql % seeded.tag_id} on {seeded.books} links: no index is used.",
-           expected="Index Scan / Bitmap Index Scan on book_tags", actual=plan_outline(plan))
+    expect(
+        scans,
+        f"EXPLAIN {sql % seeded.tag_id} on {seeded.books} links: no index is used.",
+        expected="Index Scan / Bitmap Index Scan on book_tags",
+        actual=plan_outline(plan),
+    )
 
 
 @check(
@@ -68,8 +80,15 @@ def test_reviews_newest_first(db, big_book):
     sql = "SELECT id FROM reviews WHERE book_id = %s ORDER BY created_at DESC, id DESC LIMIT 20"
     plan = plan_of(db, sql, (big_book.big_book_id,))
     sorts = [node["Node Type"] for node in walk(plan) if "Sort" in node["Node Type"]]
-    scans = [node for node in walk(plan) if node["Node Type"] in ("Index Scan", "Index Only Scan")
-             and node.get("Relation Name") == "reviews"]
-    expect(scans and not sorts,
-           f"EXPLAIN {sql % big_book.big_book_id} on a book with 20 000 reviews: expected an index scan and "
-           "no Sort.", expected="Limit -> Index Scan (Backward) on reviews", actual=plan_outline(plan))
+    scans = [
+        node
+        for node in walk(plan)
+        if node["Node Type"] in ("Index Scan", "Index Only Scan") and node.get("Relation Name") == "reviews"
+    ]
+    expect(
+        scans and not sorts,
+        f"EXPLAIN {sql % big_book.big_book_id} on a book with 20 000 reviews: expected an index scan and "
+        "no Sort.",
+        expected="Limit -> Index Scan (Backward) on reviews",
+        actual=plan_outline(plan),
+    )

@@ -29,8 +29,13 @@ def test_duplicate_isbn_409(api):
     expect_status(response, 409)
     again = api.get(f"/books/{first['id']}")
     expect_status(again, 200)
-    expect(json_body(again).get("title") == "First", f"{describe(again)}: the first book should be unchanged.",
-           expected="First", actual=json_body(again).get("title"), response=again)
+    expect(
+        json_body(again).get("title") == "First",
+        f"{describe(again)}: the first book should be unchanged.",
+        expected="First",
+        actual=json_body(again).get("title"),
+        response=again,
+    )
 
 
 @check(
@@ -64,13 +69,22 @@ def test_broken_reference_422(api):
     ]
     for body in cases:
         response = api.post("/books", json=body)
-        expect(response.status_code in BROKEN_REFERENCE,
-               f"{describe(response)} with {body}: expected 422 (or 409), got {response.status_code}.",
-               expected="422", actual=str(response.status_code), response=response)
+        expect(
+            response.status_code in BROKEN_REFERENCE,
+            f"{describe(response)} with {body}: expected 422 (or 409), got {response.status_code}.",
+            expected="422",
+            actual=str(response.status_code),
+            response=response,
+        )
     listed = api.get("/books", params={"author_id": author_id})
     expect_status(listed, 200)
-    expect(json_body(listed).get("items") == [], "A refused book must not have been stored.",
-           expected="[]", actual=listed.text[:160], response=listed)
+    expect(
+        json_body(listed).get("items") == [],
+        "A refused book must not have been stored.",
+        expected="[]",
+        actual=listed.text[:160],
+        response=listed,
+    )
 
 
 @check(
@@ -95,15 +109,18 @@ def test_delete_author_with_books_409(api):
     "12 requests creating the same tag at once: one 201, eleven 409, no 500",
     points=3,
     needs="duplicate_names_409",
-    hint="Checking \"does it exist?\" before inserting is a race: two requests both see nothing. Insert and "
+    hint='Checking "does it exist?" before inserting is a race: two requests both see nothing. Insert and '
     "let the UNIQUE constraint refuse the losers; catch that error for every request.",
 )
 def test_concurrent_duplicates(api):
     name = tag("race")
     statuses = _statuses(burst(12, lambda i: api.post("/tags", json={"name": name})))
-    expect(statuses.count("201") == 1 and statuses.count("409") == 11,
-           f"12 × POST /tags {{\"name\": \"{name}\"}} at the same moment: expected one 201 and eleven 409.",
-           expected="one 201, eleven 409", actual=str(sorted(statuses)))
+    expect(
+        statuses.count("201") == 1 and statuses.count("409") == 11,
+        f'12 × POST /tags {{"name": "{name}"}} at the same moment: expected one 201 and eleven 409.',
+        expected="one 201, eleven 409",
+        actual=str(sorted(statuses)),
+    )
 
 
 @check(
@@ -115,11 +132,18 @@ def test_concurrent_duplicates(api):
 def test_concurrent_isbn(api):
     author_id = new_author(api)
     isbn = tag("race")[:20]
-    statuses = _statuses(burst(12, lambda i: api.post(
-        "/books", json={"title": f"Race {i}", "isbn": isbn, "author_id": author_id})))
-    expect(statuses.count("201") == 1 and statuses.count("409") == 11,
-           f"12 × POST /books with isbn {isbn!r} at the same moment: expected one 201 and eleven 409.",
-           expected="one 201, eleven 409", actual=str(sorted(statuses)))
+    statuses = _statuses(
+        burst(
+            12,
+            lambda i: api.post("/books", json={"title": f"Race {i}", "isbn": isbn, "author_id": author_id}),
+        )
+    )
+    expect(
+        statuses.count("201") == 1 and statuses.count("409") == 11,
+        f"12 × POST /books with isbn {isbn!r} at the same moment: expected one 201 and eleven 409.",
+        expected="one 201, eleven 409",
+        actual=str(sorted(statuses)),
+    )
 
 
 @check(
@@ -136,8 +160,15 @@ def test_vanished_parents(api):
     kept, gone = new_tag(api), tag("gone")
     tag_id = created(api.post("/tags", json={"name": gone}), "tag")["id"]
     expect_status(api.delete(f"/tags/{tag_id}"), 204)
-    response = api.post("/books", json={"title": "t", "isbn": tag("i")[:20], "author_id": new_author(api),
-                                        "tags": [kept, gone]})
-    expect(response.status_code in BROKEN_REFERENCE,
-           f"{describe(response)} with the name of a deleted tag: expected 422 (or 409), got {response.status_code}.",
-           expected="422", actual=str(response.status_code), response=response)
+    response = api.post(
+        "/books",
+        json={"title": "t", "isbn": tag("i")[:20], "author_id": new_author(api), "tags": [kept, gone]},
+    )
+    expect(
+        response.status_code in BROKEN_REFERENCE,
+        f"{describe(response)} with the name of a deleted tag: expected 422 (or 409), "
+        f"got {response.status_code}.",
+        expected="422",
+        actual=str(response.status_code),
+        response=response,
+    )

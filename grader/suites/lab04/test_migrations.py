@@ -17,8 +17,12 @@ HEAD = re.compile(r"-> ([0-9A-Za-z_]+) \([^)]*head")
 
 def _history(run_command) -> str:
     result = run_command("history")
-    expect(result.ok, f"`python -m alembic history` failed (exit code {result.exit_code}).",
-           expected="exit code 0", actual=result.output.strip()[-300:])
+    expect(
+        result.ok,
+        f"`python -m alembic history` failed (exit code {result.exit_code}).",
+        expected="exit code 0",
+        actual=result.output.strip()[-300:],
+    )
     return result.output
 
 
@@ -42,16 +46,32 @@ def before(database_url):
 def test_version_is_head(run_command, db):
     lines = [line.strip() for line in _history(run_command).splitlines() if REVISION.match(line.strip())]
     heads = [HEAD.search(line).group(1) for line in lines if HEAD.search(line)]
-    expect(len(heads) == 1, "`python -m alembic history` should show exactly one head.",
-           expected="one (head)", actual=", ".join(heads) or "none")
+    expect(
+        len(heads) == 1,
+        "`python -m alembic history` should show exactly one head.",
+        expected="one (head)",
+        actual=", ".join(heads) or "none",
+    )
     forks = [line for line in lines if "mergepoint" in line or "branchpoint" in line]
-    expect(not forks, "The history has branch or merge points: it should be one straight line.",
-           expected="no (branchpoint) / (mergepoint)", actual=forks[0] if forks else "")
-    expect("alembic_version" in existing_tables(db), "There is no alembic_version table: was the schema "
-           "created by the migrations?", expected="alembic_version", actual="missing")
+    expect(
+        not forks,
+        "The history has branch or merge points: it should be one straight line.",
+        expected="no (branchpoint) / (mergepoint)",
+        actual=forks[0] if forks else "",
+    )
+    expect(
+        "alembic_version" in existing_tables(db),
+        "There is no alembic_version table: was the schema created by the migrations?",
+        expected="alembic_version",
+        actual="missing",
+    )
     rows = [row[0] for row in db.execute("SELECT version_num FROM alembic_version").fetchall()]
-    expect(rows == heads, "alembic_version should hold the head revision after `upgrade head`.",
-           expected=heads, actual=rows)
+    expect(
+        rows == heads,
+        "alembic_version should hold the head revision after `upgrade head`.",
+        expected=heads,
+        actual=rows,
+    )
 
 
 @check(
@@ -65,17 +85,31 @@ def test_downgrade_to_base(run_command, db, before):
     result = run_command("downgrade")
     if not result.ok:
         drop_everything(db)
-        fail(f"`python -m alembic downgrade base` failed (exit code {result.exit_code}).",
-             expected="exit code 0", actual=result.output.strip()[-400:])
+        fail(
+            f"`python -m alembic downgrade base` failed (exit code {result.exit_code}).",
+            expected="exit code 0",
+            actual=result.output.strip()[-400:],
+        )
     left = public_objects(db)
-    versions = db.execute("SELECT count(*) FROM alembic_version").fetchone()[0] \
-        if "alembic_version" in existing_tables(db) else 0
+    versions = (
+        db.execute("SELECT count(*) FROM alembic_version").fetchone()[0]
+        if "alembic_version" in existing_tables(db)
+        else 0
+    )
     if left or versions:
         drop_everything(db)
-    expect(not left, "After `downgrade base`, objects of the migrations are still there.",
-           expected="nothing but alembic_version", actual=", ".join(left[:8]))
-    expect(versions == 0, "After `downgrade base`, alembic_version should be empty.", expected="0 rows",
-           actual=f"{versions} rows")
+    expect(
+        not left,
+        "After `downgrade base`, objects of the migrations are still there.",
+        expected="nothing but alembic_version",
+        actual=", ".join(left[:8]),
+    )
+    expect(
+        versions == 0,
+        "After `downgrade base`, alembic_version should be empty.",
+        expected="0 rows",
+        actual=f"{versions} rows",
+    )
 
 
 @check(
@@ -95,8 +129,12 @@ def test_app_does_not_create_schema(start_app, db):
     made = [table for table in TABLES if table in existing_tables(db)]
     if made:
         drop_everything(db)
-    expect(not made, "A second instance of the app, started on the downgraded database, created tables.",
-           expected="no tables of the contract", actual=f"created: {made}")
+    expect(
+        not made,
+        "A second instance of the app, started on the downgraded database, created tables.",
+        expected="no tables of the contract",
+        actual=f"created: {made}",
+    )
 
 
 @check(
@@ -108,8 +146,12 @@ def test_app_does_not_create_schema(start_app, db):
 )
 def test_upgrade_again(run_command, db, api, before):
     result = run_command("upgrade")
-    expect(result.ok, f"`python -m alembic upgrade head` after `downgrade base` failed (exit code "
-           f"{result.exit_code}).", expected="exit code 0", actual=result.output.strip()[-400:])
+    expect(
+        result.ok,
+        f"`python -m alembic upgrade head` after `downgrade base` failed (exit code {result.exit_code}).",
+        expected="exit code 0",
+        actual=result.output.strip()[-400:],
+    )
     after = schema_snapshot(db)
     differences = []
     for table in TABLES:
@@ -118,6 +160,10 @@ def test_upgrade_again(run_command, db, api, before):
             for part in ("columns", "constraints", "indexes"):
                 if old.get(part) != new.get(part):
                     differences.append(f"{table} {part}")
-    expect(not differences, "The schema after downgrade + upgrade differs from the first upgrade.",
-           expected="the same schema", actual=", ".join(differences[:6]))
+    expect(
+        not differences,
+        "The schema after downgrade + upgrade differs from the first upgrade.",
+        expected="the same schema",
+        actual=", ".join(differences[:6]),
+    )
     new_author(api)

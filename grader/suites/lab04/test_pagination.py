@@ -18,10 +18,19 @@ def _expect_each_once(got: list[int], want: list[int], what: str) -> None:
     repeated = sorted({i for i in got if got.count(i) > 1})
     skipped = [i for i in want if i not in got]
     if repeated or skipped:
-        fail(f"{what}: " + "; ".join(part for part in (
-            f"returned twice: {repeated[:8]}" if repeated else "",
-            f"never returned: {skipped[:8]}" if skipped else "") if part),
-            expected=f"each of the {len(want)} items exactly once", actual=f"{len(got)} items")
+        fail(
+            f"{what}: "
+            + "; ".join(
+                part
+                for part in (
+                    f"returned twice: {repeated[:8]}" if repeated else "",
+                    f"never returned: {skipped[:8]}" if skipped else "",
+                )
+                if part
+            ),
+            expected=f"each of the {len(want)} items exactly once",
+            actual=f"{len(got)} items",
+        )
 
 
 @check(
@@ -35,11 +44,19 @@ def test_books_walk(api, db):
     author_id = new_author(api)
     want = [new_book(api, author_id)["id"] for _ in range(3)] + insert_books(db, author_id, 20)
     pages = walk(api, "/books", {"author_id": author_id}, limit=5)
-    expect([len(p) for p in pages] == [5, 5, 5, 5, 3], "GET /books?author_id=...&limit=5 over 23 books: "
-           "expected pages of 5, 5, 5, 5 and 3 items, the last one with next_cursor null.",
-           expected=[5, 5, 5, 5, 3], actual=[len(p) for p in pages])
-    expect(_ids(pages) == want, "The walk should return the author's books in ascending id order.",
-           expected=want, actual=_ids(pages))
+    expect(
+        [len(p) for p in pages] == [5, 5, 5, 5, 3],
+        "GET /books?author_id=...&limit=5 over 23 books: "
+        "expected pages of 5, 5, 5, 5 and 3 items, the last one with next_cursor null.",
+        expected=[5, 5, 5, 5, 3],
+        actual=[len(p) for p in pages],
+    )
+    expect(
+        _ids(pages) == want,
+        "The walk should return the author's books in ascending id order.",
+        expected=want,
+        actual=_ids(pages),
+    )
 
 
 @check(
@@ -47,7 +64,7 @@ def test_books_walk(api, db):
     points=4,
     needs="books_walk",
     hint="With OFFSET, deleting rows already seen shifts every later row back: the next page starts too far. "
-    "A keyset cursor (\"ids after the last one seen\") does not move when earlier rows disappear.",
+    'A keyset cursor ("ids after the last one seen") does not move when earlier rows disappear.',
 )
 def test_books_walk_survives_deletes(api, db):
     author_id = new_author(api)
@@ -61,7 +78,9 @@ def test_books_walk_survives_deletes(api, db):
                 deleted.append(item["id"])
 
     got = _ids(walk(api, "/books", {"author_id": author_id}, limit=5, between=delete_seen))
-    _expect_each_once(got, want, "Walking an author's 20 books by 5, deleting 2 books of page 1 after reading it")
+    _expect_each_once(
+        got, want, "Walking an author's 20 books by 5, deleting 2 books of page 1 after reading it"
+    )
 
 
 @check(
@@ -74,10 +93,18 @@ def test_reviews_walk(api):
     book_id = new_book(api, new_author(api))["id"]
     written = [new_review(api, book_id, rating=1 + i % 5)["id"] for i in range(11)]
     pages = walk(api, f"/books/{book_id}/reviews", {}, limit=4)
-    expect([len(p) for p in pages] == [4, 4, 3], "11 reviews by 4: expected pages of 4, 4 and 3 items.",
-           expected=[4, 4, 3], actual=[len(p) for p in pages])
-    expect(_ids(pages) == written[::-1], "Reviews should come newest first.", expected=written[::-1],
-           actual=_ids(pages))
+    expect(
+        [len(p) for p in pages] == [4, 4, 3],
+        "11 reviews by 4: expected pages of 4, 4 and 3 items.",
+        expected=[4, 4, 3],
+        actual=[len(p) for p in pages],
+    )
+    expect(
+        _ids(pages) == written[::-1],
+        "Reviews should come newest first.",
+        expected=written[::-1],
+        actual=_ids(pages),
+    )
 
 
 @check(
@@ -89,11 +116,18 @@ def test_reviews_walk(api):
 )
 def test_reviews_ties(api, db):
     book_id = new_book(api, new_author(api))["id"]
-    db.execute("INSERT INTO reviews (book_id, rating, body, created_at)"
-               " SELECT %s, 3, 'tie ' || n, timestamptz '2024-05-01 12:00:00+00' + (n / 10) * interval '1 s'"
-               " FROM generate_series(0, 29) n", [book_id])
-    want = [row[0] for row in db.execute(
-        "SELECT id FROM reviews WHERE book_id = %s ORDER BY created_at DESC, id DESC", [book_id]).fetchall()]
+    db.execute(
+        "INSERT INTO reviews (book_id, rating, body, created_at)"
+        " SELECT %s, 3, 'tie ' || n, timestamptz '2024-05-01 12:00:00+00' + (n / 10) * interval '1 s'"
+        " FROM generate_series(0, 29) n",
+        [book_id],
+    )
+    want = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM reviews WHERE book_id = %s ORDER BY created_at DESC, id DESC", [book_id]
+        ).fetchall()
+    ]
     got = _ids(walk(api, f"/books/{book_id}/reviews", {}, limit=7))
     _expect_each_once(got, want, "Walking 30 reviews (3 timestamps, 10 reviews each) by 7")
     expect(got == want, "The walk should follow created_at DESC, id DESC.", expected=want, actual=got)
@@ -108,10 +142,15 @@ def test_reviews_ties(api, db):
 )
 def test_reviews_walk_survives_changes(api, db):
     book_id = new_book(api, new_author(api))["id"]
-    want = [row[0] for row in db.execute(  # 15 reviews of the last 15 minutes, newest first
-        "INSERT INTO reviews (book_id, rating, body, created_at)"
-        " SELECT %s, 3, 'earlier ' || n, now() - n * interval '1 minute' FROM generate_series(1, 15) n"
-        " RETURNING id", [book_id]).fetchall()]
+    want = [
+        row[0]
+        for row in db.execute(  # 15 reviews of the last 15 minutes, newest first
+            "INSERT INTO reviews (book_id, rating, body, created_at)"
+            " SELECT %s, 3, 'earlier ' || n, now() - n * interval '1 minute' FROM generate_series(1, 15) n"
+            " RETURNING id",
+            [book_id],
+        ).fetchall()
+    ]
 
     def change(number: int, items: list[dict]) -> None:
         for _ in range(2):  # newer reviews: they go to the front of the list
@@ -122,8 +161,12 @@ def test_reviews_walk_survives_changes(api, db):
     got = _ids(walk(api, f"/books/{book_id}/reviews", {}, limit=4, between=change))
     first_page = got[:4]
     original = [i for i in got if i in want]
-    _expect_each_once(original, want, "Walking 15 reviews by 4 while 2 newer ones arrive after each page and "
-                      f"review {first_page[-1] if first_page else '?'} (the end of page 1) is deleted")
+    _expect_each_once(
+        original,
+        want,
+        "Walking 15 reviews by 4 while 2 newer ones arrive after each page and "
+        f"review {first_page[-1] if first_page else '?'} (the end of page 1) is deleted",
+    )
 
 
 @check(
@@ -141,20 +184,33 @@ def test_deep_cursor(api, pgproxy, db, big_book):
         elapsed = time.monotonic() - started
     items, cursor = page(response)
     got = [item["id"] for item in items]
-    expect(got == big_book.deep_expected and cursor is None,
-           f"{describe(response)}: a cursor made after the 2 newest of 5 reviews, before 20 000 newer ones "
-           "were added, should lead to the 3 older reviews, and be the last page.",
-           expected=f"{big_book.deep_expected}, next_cursor null", actual=f"{got[:6]}, next_cursor {cursor!r}",
-           response=response)
+    expect(
+        got == big_book.deep_expected and cursor is None,
+        f"{describe(response)}: a cursor made after the 2 newest of 5 reviews, before 20 000 newer ones "
+        "were added, should lead to the 3 older reviews, and be the last page.",
+        expected=f"{big_book.deep_expected}, next_cursor null",
+        actual=f"{got[:6]}, next_cursor {cursor!r}",
+        response=response,
+    )
     touching = [a for a in analyse(db, m) if a.touches("reviews")]
     rows = sum(a.rows_read("reviews") for a in touching)
     if touching and rows > ROWS_READ_MAX:
         worst = max(touching, key=lambda a: a.rows_read("reviews"))
-        fail(f"{describe(response)}: your queries read {rows} rows of reviews: {short_sql(worst.statement.sql)} "
-             f"→ {worst.summary('reviews')}.", expected=f"at most {ROWS_READ_MAX}", actual=f"{rows} rows",
-             response=response)
-    expect(elapsed <= SECONDS_MAX, f"{describe(response)} took {elapsed:.2f} s.",
-           expected=f"at most {SECONDS_MAX:g} s", actual=f"{elapsed:.2f} s", response=response)
+        fail(
+            f"{describe(response)}: your queries read {rows} rows of reviews: "
+            f"{short_sql(worst.statement.sql)} "
+            f"→ {worst.summary('reviews')}.",
+            expected=f"at most {ROWS_READ_MAX}",
+            actual=f"{rows} rows",
+            response=response,
+        )
+    expect(
+        elapsed <= SECONDS_MAX,
+        f"{describe(response)} took {elapsed:.2f} s.",
+        expected=f"at most {SECONDS_MAX:g} s",
+        actual=f"{elapsed:.2f} s",
+        response=response,
+    )
 
 
 @check(
@@ -173,7 +229,11 @@ def test_bad_cursor(api):
     for path in ("/books", f"/books/{book_id}/reviews"):
         for cursor in bad:
             response = api.get(path, params={"cursor": cursor})
-            expect(response.status_code in (400, 422),
-                   f"{describe(response)}: expected 400 (or 422) for a cursor the app did not issue, "
-                   f"got {response.status_code}.", expected="400", actual=str(response.status_code),
-                   response=response)
+            expect(
+                response.status_code in (400, 422),
+                f"{describe(response)}: expected 400 (or 422) for a cursor the app did not issue, "
+                f"got {response.status_code}.",
+                expected="400",
+                actual=str(response.status_code),
+                response=response,
+            )

@@ -31,21 +31,39 @@ def _report(analysed: list[Analysed], table: str) -> tuple[int, str]:
         return -1, f"no query of the request read {table} when replayed{why}"
     worst = max(touching, key=lambda a: a.rows_read(table))
     return sum(a.rows_read(table) for a in touching), (
-        f"{short_sql(worst.statement.sql)} → {worst.summary(table)}, {worst.rows_read(table)} rows read")
+        f"{short_sql(worst.statement.sql)} → {worst.summary(table)}, {worst.rows_read(table)} rows read"
+    )
 
 
 def _expect_few_rows(db, m: Measurement, response, elapsed: float, table: str, total: int) -> None:
-    expect(m.complete, "The request ran too many statements for the grader to keep them all.",
-           actual=f"{m.count} statements")
+    expect(
+        m.complete,
+        "The request ran too many statements for the grader to keep them all.",
+        actual=f"{m.count} statements",
+    )
     rows, detail = _report(analyse(db, m), table)
     if rows < 0:
-        fail(f"{describe(response)}: the grader replayed the statements your app sent and none of them read "
-             f"{table}.", expected=f"a query on {table}", actual=detail, response=response)
-    expect(rows <= ROWS_READ_MAX,
-           f"{describe(response)}: your queries read {rows} rows of {table} ({total} in the table): "
-           f"{detail}.", expected=f"at most {ROWS_READ_MAX} rows read", actual=f"{rows} rows", response=response)
-    expect(elapsed <= SECONDS_MAX, f"{describe(response)} took {elapsed:.2f} s.",
-           expected=f"at most {SECONDS_MAX:g} s", actual=f"{elapsed:.2f} s", response=response)
+        fail(
+            f"{describe(response)}: the grader replayed the statements your app sent and none of them read "
+            f"{table}.",
+            expected=f"a query on {table}",
+            actual=detail,
+            response=response,
+        )
+    expect(
+        rows <= ROWS_READ_MAX,
+        f"{describe(response)}: your queries read {rows} rows of {table} ({total} in the table): {detail}.",
+        expected=f"at most {ROWS_READ_MAX} rows read",
+        actual=f"{rows} rows",
+        response=response,
+    )
+    expect(
+        elapsed <= SECONDS_MAX,
+        f"{describe(response)} took {elapsed:.2f} s.",
+        expected=f"at most {SECONDS_MAX:g} s",
+        actual=f"{elapsed:.2f} s",
+        response=response,
+    )
 
 
 @check(
@@ -66,20 +84,35 @@ def test_no_n_plus_one(api, pgproxy, db):
     for author, want in ((small, 2), (large, 25)):
         response, m, _ = _timed_get(api, pgproxy, "/books", {"author_id": author, "limit": 100})
         items, _ = page(response)
-        expect(len(items) == want, f"{describe(response)}: expected {want} books.", expected=want,
-               actual=len(items), response=response)
-        expect(all(isinstance(i.get("author"), dict) and len(i.get("tags") or []) == 2 for i in items),
-               f"{describe(response)}: every book should come with its author and its 2 tags.",
-               actual=str(items[0])[:160], response=response)
+        expect(
+            len(items) == want,
+            f"{describe(response)}: expected {want} books.",
+            expected=want,
+            actual=len(items),
+            response=response,
+        )
+        expect(
+            all(isinstance(i.get("author"), dict) and len(i.get("tags") or []) == 2 for i in items),
+            f"{describe(response)}: every book should come with its author and its 2 tags.",
+            actual=str(items[0])[:160],
+            response=response,
+        )
         counts[want] = m.queries()
     few, many = counts[2], counts[25]
     if len(many) > len(few):
         repeated, times = Counter(s.sql for s in many).most_common(1)[0]
-        fail(f"GET /books?author_id=...: {len(few)} statements for 2 books, {len(many)} for 25: the statement "
-             f"`{short_sql(repeated, 160)}` ran {times} times.", expected="the same number for 2 and 25 books",
-             actual=f"{len(few)} vs {len(many)}")
-    expect(len(many) <= STATEMENTS_MAX, f"GET /books?author_id=... ran {len(many)} statements for one page.",
-           expected=f"at most {STATEMENTS_MAX}", actual="; ".join(short_sql(s.sql, 60) for s in many))
+        fail(
+            f"GET /books?author_id=...: {len(few)} statements for 2 books, {len(many)} for 25: the statement "
+            f"`{short_sql(repeated, 160)}` ran {times} times.",
+            expected="the same number for 2 and 25 books",
+            actual=f"{len(few)} vs {len(many)}",
+        )
+    expect(
+        len(many) <= STATEMENTS_MAX,
+        f"GET /books?author_id=... ran {len(many)} statements for one page.",
+        expected=f"at most {STATEMENTS_MAX}",
+        actual="; ".join(short_sql(s.sql, 60) for s in many),
+    )
 
 
 @check(
@@ -93,8 +126,13 @@ def test_no_n_plus_one(api, pgproxy, db):
 def test_title_search_reads_few_rows(api, pgproxy, db, seeded):
     response, m, elapsed = _timed_get(api, pgproxy, "/books", {"title_prefix": seeded.title_prefix})
     items, _ = page(response)
-    expect(len(items) == seeded.title_matches, f"{describe(response)}: expected {seeded.title_matches} books.",
-           expected=seeded.title_matches, actual=len(items), response=response)
+    expect(
+        len(items) == seeded.title_matches,
+        f"{describe(response)}: expected {seeded.title_matches} books.",
+        expected=seeded.title_matches,
+        actual=len(items),
+        response=response,
+    )
     _expect_few_rows(db, m, response, elapsed, "books", seeded.books)
 
 
@@ -108,8 +146,13 @@ def test_title_search_reads_few_rows(api, pgproxy, db, seeded):
 def test_author_filter_reads_few_rows(api, pgproxy, db, seeded):
     response, m, elapsed = _timed_get(api, pgproxy, "/books", {"author_id": seeded.author_id})
     items, _ = page(response)
-    expect(len(items) == 20, f"{describe(response)}: expected the author's 20 books.", expected=20,
-           actual=len(items), response=response)
+    expect(
+        len(items) == 20,
+        f"{describe(response)}: expected the author's 20 books.",
+        expected=20,
+        actual=len(items),
+        response=response,
+    )
     _expect_few_rows(db, m, response, elapsed, "books", seeded.books)
 
 
@@ -123,8 +166,13 @@ def test_author_filter_reads_few_rows(api, pgproxy, db, seeded):
 def test_tag_filter_reads_few_rows(api, pgproxy, db, seeded):
     response, m, elapsed = _timed_get(api, pgproxy, "/books", {"tag": seeded.tag_name})
     items, _ = page(response)
-    expect(len(items) == 20, f"{describe(response)}: expected the tag's 20 books.", expected=20,
-           actual=len(items), response=response)
+    expect(
+        len(items) == 20,
+        f"{describe(response)}: expected the tag's 20 books.",
+        expected=20,
+        actual=len(items),
+        response=response,
+    )
     _expect_few_rows(db, m, response, elapsed, "books", seeded.books)
 
 
@@ -140,11 +188,19 @@ def test_review_page_reads_few_rows(api, pgproxy, db, big_book):
     path = f"/books/{big_book.big_book_id}/reviews"
     response, m, elapsed = _timed_get(api, pgproxy, path, {"limit": 20})
     items, cursor = page(response)
-    expect(len(items) == 20 and cursor, f"{describe(response)}: expected 20 reviews and a next_cursor.",
-           actual=f"{len(items)} items, next_cursor {cursor!r}", response=response)
+    expect(
+        len(items) == 20 and cursor,
+        f"{describe(response)}: expected 20 reviews and a next_cursor.",
+        actual=f"{len(items)} items, next_cursor {cursor!r}",
+        response=response,
+    )
     _expect_few_rows(db, m, response, elapsed, "reviews", 20005)
     response, m, elapsed = _timed_get(api, pgproxy, path, {"limit": 20, "cursor": cursor})
     items, _ = page(response)
-    expect(len(items) == 20, f"{describe(response)}: expected the second page of 20 reviews.",
-           actual=f"{len(items)} items", response=response)
+    expect(
+        len(items) == 20,
+        f"{describe(response)}: expected the second page of 20 reviews.",
+        actual=f"{len(items)} items",
+        response=response,
+    )
     _expect_few_rows(db, m, response, elapsed, "reviews", 20005)

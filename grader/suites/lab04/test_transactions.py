@@ -20,21 +20,33 @@ def _shop(api, north_quantity: int, south_quantity: int | None = None) -> tuple[
 
 
 def _transfer(api, book_id: int, source: int, target: int, quantity: int):
-    return api.post("/transfers", json={"book_id": book_id, "from_warehouse_id": source,
-                                        "to_warehouse_id": target, "quantity": quantity})
+    return api.post(
+        "/transfers",
+        json={
+            "book_id": book_id,
+            "from_warehouse_id": source,
+            "to_warehouse_id": target,
+            "quantity": quantity,
+        },
+    )
 
 
 def _ledger(db, book_id: int) -> tuple[int, int]:
     """Rows and total quantity in transfers for the book."""
-    row = db.execute("SELECT count(*), coalesce(sum(quantity), 0) FROM transfers WHERE book_id = %s",
-                     [book_id]).fetchone()
+    row = db.execute(
+        "SELECT count(*), coalesce(sum(quantity), 0) FROM transfers WHERE book_id = %s", [book_id]
+    ).fetchone()
     return int(row[0]), int(row[1])
 
 
 def _expect_stock(api, book_id: int, north: int, south: int, want: tuple[int, int], after: str) -> None:
     got = (stock(api, north, book_id), stock(api, south, book_id))
-    expect(got == want, f"{after}: the stock of the two warehouses is wrong.",
-           expected=f"source {want[0]}, destination {want[1]}", actual=f"source {got[0]}, destination {got[1]}")
+    expect(
+        got == want,
+        f"{after}: the stock of the two warehouses is wrong.",
+        expected=f"source {want[0]}, destination {want[1]}",
+        actual=f"source {got[0]}, destination {got[1]}",
+    )
 
 
 def _statuses(results: list) -> list[str]:
@@ -55,12 +67,20 @@ def test_transfer_moves_stock(api, db):
     body = json_body(response)
     want = {"book_id": book_id, "from_warehouse_id": north, "to_warehouse_id": south, "quantity": 4}
     got = {key: body.get(key) for key in want}
-    expect(got == want and isinstance(body.get("id"), int) and body.get("created_at"),
-           f"{describe(response)}: the answer should be the transfer, with its id and created_at.",
-           expected={"id": "...", **want, "created_at": "..."}, actual=response.text[:200], response=response)
+    expect(
+        got == want and isinstance(body.get("id"), int) and body.get("created_at"),
+        f"{describe(response)}: the answer should be the transfer, with its id and created_at.",
+        expected={"id": "...", **want, "created_at": "..."},
+        actual=response.text[:200],
+        response=response,
+    )
     _expect_stock(api, book_id, north, south, (6, 4), "10 units, then a transfer of 4")
-    expect(_ledger(db, book_id) == (1, 4), "The transfers table should hold the transfer.",
-           expected="1 row of 4 units", actual=f"{_ledger(db, book_id)[0]} rows")
+    expect(
+        _ledger(db, book_id) == (1, 4),
+        "The transfers table should hold the transfer.",
+        expected="1 row of 4 units",
+        actual=f"{_ledger(db, book_id)[0]} rows",
+    )
     expect_status(_transfer(api, book_id, south, north, 4), 201)
     _expect_stock(api, book_id, north, south, (10, 0), "and 4 back")
 
@@ -77,11 +97,20 @@ def test_insufficient_stock_409(api, db):
     expect_status(_transfer(api, book_id, north, south, 6), 409)
     _expect_stock(api, book_id, north, south, (5, 0), "5 units, then a refused transfer of 6")
     response = _transfer(api, book_id, south, north, 1)
-    expect(response.status_code == 409 or response.status_code == 422,
-           f"{describe(response)} from a warehouse that never had the book: expected 409, got "
-           f"{response.status_code}.", expected="409", actual=str(response.status_code), response=response)
-    expect(_ledger(db, book_id) == (0, 0), "Refused transfers must not be recorded in transfers.",
-           expected="no row", actual=f"{_ledger(db, book_id)[0]} rows")
+    expect(
+        response.status_code == 409 or response.status_code == 422,
+        f"{describe(response)} from a warehouse that never had the book: expected 409, got "
+        f"{response.status_code}.",
+        expected="409",
+        actual=str(response.status_code),
+        response=response,
+    )
+    expect(
+        _ledger(db, book_id) == (0, 0),
+        "Refused transfers must not be recorded in transfers.",
+        expected="no row",
+        actual=f"{_ledger(db, book_id)[0]} rows",
+    )
 
 
 @check(
@@ -98,19 +127,36 @@ def test_invalid_transfer_422(api, db):
         ({"book_id": book_id, "from_warehouse_id": north, "to_warehouse_id": south, "quantity": -2}, (422,)),
         ({"book_id": book_id, "from_warehouse_id": north, "to_warehouse_id": north, "quantity": 1}, (422,)),
         ({"book_id": book_id, "from_warehouse_id": north, "quantity": 1}, (422,)),
-        ({"book_id": UNKNOWN, "from_warehouse_id": north, "to_warehouse_id": south, "quantity": 1}, (422, 409)),
-        ({"book_id": book_id, "from_warehouse_id": UNKNOWN, "to_warehouse_id": south, "quantity": 1}, (422, 409)),
-        ({"book_id": book_id, "from_warehouse_id": north, "to_warehouse_id": 2**40, "quantity": 1}, (422, 409)),
+        (
+            {"book_id": UNKNOWN, "from_warehouse_id": north, "to_warehouse_id": south, "quantity": 1},
+            (422, 409),
+        ),
+        (
+            {"book_id": book_id, "from_warehouse_id": UNKNOWN, "to_warehouse_id": south, "quantity": 1},
+            (422, 409),
+        ),
+        (
+            {"book_id": book_id, "from_warehouse_id": north, "to_warehouse_id": 2**40, "quantity": 1},
+            (422, 409),
+        ),
     ]
     for body, codes in cases:
         response = api.post("/transfers", json=body)
-        expect(response.status_code in codes,
-               f"{describe(response)} with {body}: expected {' or '.join(map(str, codes))}, got "
-               f"{response.status_code}.", expected=str(codes[0]), actual=str(response.status_code),
-               response=response)
+        expect(
+            response.status_code in codes,
+            f"{describe(response)} with {body}: expected {' or '.join(map(str, codes))}, got "
+            f"{response.status_code}.",
+            expected=str(codes[0]),
+            actual=str(response.status_code),
+            response=response,
+        )
     _expect_stock(api, book_id, north, south, (5, 0), "after the refused transfers")
-    expect(_ledger(db, book_id) == (0, 0), "Refused transfers must not be recorded in transfers.",
-           expected="no row", actual=f"{_ledger(db, book_id)[0]} rows")
+    expect(
+        _ledger(db, book_id) == (0, 0),
+        "Refused transfers must not be recorded in transfers.",
+        expected="no row",
+        actual=f"{_ledger(db, book_id)[0]} rows",
+    )
 
 
 @check(
@@ -122,13 +168,23 @@ def test_invalid_transfer_422(api, db):
 )
 def test_failed_transfer_changes_nothing(api, db):
     book_id, north, south = _shop(api, 8)
-    response = _transfer(api, book_id, north, UNKNOWN, 3)  # an id above the source's: taken first, if in order
-    expect(response.status_code in (422, 409, 404),
-           f"{describe(response)} to a warehouse that does not exist: expected 422, got {response.status_code}.",
-           expected="422", actual=str(response.status_code), response=response)
+    response = _transfer(
+        api, book_id, north, UNKNOWN, 3
+    )  # an id above the source's: taken first, if in order
+    expect(
+        response.status_code in (422, 409, 404),
+        f"{describe(response)} to a warehouse that does not exist: expected 422, got {response.status_code}.",
+        expected="422",
+        actual=str(response.status_code),
+        response=response,
+    )
     _expect_stock(api, book_id, north, south, (8, 0), "a transfer to a warehouse that does not exist")
-    expect(_ledger(db, book_id) == (0, 0), "A failed transfer must not be recorded in transfers.",
-           expected="no row", actual=f"{_ledger(db, book_id)[0]} rows")
+    expect(
+        _ledger(db, book_id) == (0, 0),
+        "A failed transfer must not be recorded in transfers.",
+        expected="no row",
+        actual=f"{_ledger(db, book_id)[0]} rows",
+    )
 
 
 @check(
@@ -136,22 +192,28 @@ def test_failed_transfer_changes_nothing(api, db):
     points=5,
     needs="insufficient_stock_409",
     budget=40,
-    hint="\"Read the quantity, check it, write quantity - 1\" lets concurrent requests read the same value. "
+    hint='"Read the quantity, check it, write quantity - 1" lets concurrent requests read the same value. '
     "Make the check and the write one atomic step: a conditional UPDATE, or SELECT ... FOR UPDATE first.",
 )
 def test_concurrent_transfers(api, db):
     book_id, north, south = _shop(api, 10, 0)
     statuses = _statuses(burst(30, lambda i: _transfer(api, book_id, north, south, 1)))
-    expect(sorted(set(statuses)) <= ["201", "409"],
-           "30 × POST /transfers of 1 unit at once: every answer should be 201 or 409.",
-           expected="201 or 409", actual=str(sorted(statuses)))
+    expect(
+        sorted(set(statuses)) <= ["201", "409"],
+        "30 × POST /transfers of 1 unit at once: every answer should be 201 or 409.",
+        expected="201 or 409",
+        actual=str(sorted(statuses)),
+    )
     got = (stock(api, north, book_id), stock(api, south, book_id))
     ledger = _ledger(db, book_id)
     ok = statuses.count("201") == 10 and got == (0, 10) and ledger == (10, 10)
-    expect(ok, "30 × POST /transfers of 1 unit at once from a stock of 10: expected exactly 10 × 201, the "
-           "source at 0, the destination at 10 and 10 transfers recorded.",
-           expected="10 × 201; 0 and 10; 10 transfers",
-           actual=f"{statuses.count('201')} × 201; {got[0]} and {got[1]}; {ledger[0]} transfers")
+    expect(
+        ok,
+        "30 × POST /transfers of 1 unit at once from a stock of 10: expected exactly 10 × 201, the "
+        "source at 0, the destination at 10 and 10 transfers recorded.",
+        expected="10 × 201; 0 and 10; 10 transfers",
+        actual=f"{statuses.count('201')} × 201; {got[0]} and {got[1]}; {ledger[0]} transfers",
+    )
 
 
 @check(
@@ -165,13 +227,16 @@ def test_concurrent_transfers(api, db):
 )
 def test_concurrent_opposite_transfers(api, db):
     book_id, north, south = _shop(api, 30, 30)
-    statuses = _statuses(burst(40, lambda i: _transfer(api, book_id, *((north, south) if i % 2 else (south, north)),
-                                                        1)))
+    statuses = _statuses(
+        burst(40, lambda i: _transfer(api, book_id, *((north, south) if i % 2 else (south, north)), 1))
+    )
     got = (stock(api, north, book_id), stock(api, south, book_id))
     ledger = _ledger(db, book_id)
-    expect(statuses.count("201") == 40 and got == (30, 30) and ledger == (40, 40),
-           "20 transfers of 1 unit each way between two warehouses of 30 units, all at once: expected 40 × 201, "
-           "30 and 30 at the end, and 40 transfers recorded.",
-           expected="40 × 201; 30 and 30; 40 transfers",
-           actual=f"{sorted(set(statuses))} ({statuses.count('201')} × 201); {got[0]} and {got[1]}; "
-           f"{ledger[0]} transfers")
+    expect(
+        statuses.count("201") == 40 and got == (30, 30) and ledger == (40, 40),
+        "20 transfers of 1 unit each way between two warehouses of 30 units, all at once: expected 40 × 201, "
+        "30 and 30 at the end, and 40 transfers recorded.",
+        expected="40 × 201; 30 and 30; 40 transfers",
+        actual=f"{sorted(set(statuses))} ({statuses.count('201')} × 201); {got[0]} and {got[1]}; "
+        f"{ledger[0]} transfers",
+    )

@@ -75,6 +75,8 @@ def test_reviews_come_newest_first_one_page_at_a_time(client: TestClient) -> Non
     ids = [client.post(f"/books/{book['id']}/reviews", json={"rating": 5}).json()["id"] for _ in range(3)]
     first = client.get(f"/books/{book['id']}/reviews", params={"limit": 2}).json()
     assert [r["id"] for r in first["items"]] == ids[:0:-1]
-    rest = client.get(f"/books/{book['id']}/reviews", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    rest = client.get(
+        f"/books/{book['id']}/reviews", params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
     assert [r["id"] for r in rest["items"]] == ids[:1]
     assert rest["next_cursor"] is None

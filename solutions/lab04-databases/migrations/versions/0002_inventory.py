@@ -52,11 +52,15 @@ def upgrade() -> None:
             ["book_id"], ["books.id"], name="fk_transfers_book_id_books", ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["from_warehouse_id"], ["warehouses.id"], name="fk_transfers_from_warehouse_id_warehouses",
+            ["from_warehouse_id"],
+            ["warehouses.id"],
+            name="fk_transfers_from_warehouse_id_warehouses",
             ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["to_warehouse_id"], ["warehouses.id"], name="fk_transfers_to_warehouse_id_warehouses",
+            ["to_warehouse_id"],
+            ["warehouses.id"],
+            name="fk_transfers_to_warehouse_id_warehouses",
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_transfers"),

@@ -48,9 +48,14 @@ BOOKS_PAGE = """
 
 
 def _book(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "title": row["title"], "isbn": row["isbn"],
-            "published_year": row["published_year"],
-            "author": {"id": row["author_id"], "name": row["author_name"]}, "tags": list(row["tag_names"])}
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "isbn": row["isbn"],
+        "published_year": row["published_year"],
+        "author": {"id": row["author_id"], "name": row["author_name"]},
+        "tags": list(row["tag_names"]),
+    }
 
 
 @router.post("/authors", status_code=201)
@@ -106,8 +111,9 @@ def create_book(body: NewBook, db: Db) -> dict[str, Any]:
             "INSERT INTO books (title, isbn, author_id, published_year) VALUES (%s, %s, %s, %s) RETURNING id",
             [body.title, body.isbn, body.author_id, body.published_year],
         ).fetchone()["id"]
-        db.execute("INSERT INTO book_tags (tag_id, book_id) SELECT unnest(%s::bigint[]), %s",
-                   [tag_ids, book_id])
+        db.execute(
+            "INSERT INTO book_tags (tag_id, book_id) SELECT unnest(%s::bigint[]), %s", [tag_ids, book_id]
+        )
     return _one_book(db, book_id)
 
 
@@ -125,8 +131,10 @@ def list_books(
         where.append("b.author_id = %(author_id)s")
         params["author_id"] = author_id
     if tag is not None:
-        where.append("EXISTS (SELECT 1 FROM book_tags bt JOIN tags t ON t.id = bt.tag_id"
-                     " WHERE bt.book_id = b.id AND t.name = %(tag)s)")
+        where.append(
+            "EXISTS (SELECT 1 FROM book_tags bt JOIN tags t ON t.id = bt.tag_id"
+            " WHERE bt.book_id = b.id AND t.name = %(tag)s)"
+        )
         params["tag"] = tag
     if title_prefix is not None:
         where.append("b.title LIKE %(pattern)s")
@@ -164,7 +172,9 @@ def create_review(book_id: Id, body: NewReview, db: Db) -> dict[str, Any]:
         raise not_found("book")
     row = db.execute(
         "INSERT INTO reviews (book_id, rating, body) VALUES (%s, %s, %s)"
-        " RETURNING id, book_id, rating, body, created_at", [book_id, body.rating, body.body]).fetchone()
+        " RETURNING id, book_id, rating, body, created_at",
+        [book_id, body.rating, body.body],
+    ).fetchone()
     return _review(row)
 
 
@@ -177,7 +187,9 @@ def list_reviews(
     if cursor is None:
         rows = db.execute(
             "SELECT id, book_id, rating, body, created_at FROM reviews WHERE book_id = %s"
-            " ORDER BY created_at DESC, id DESC LIMIT %s", [book_id, limit + 1]).fetchall()
+            " ORDER BY created_at DESC, id DESC LIMIT %s",
+            [book_id, limit + 1],
+        ).fetchall()
     else:
         created_at, review_id = parse_review_cursor(cursor)
         rows = db.execute(
@@ -185,7 +197,8 @@ def list_reviews(
             # created_at <= the cursor's bounds the index scan; the OR breaks ties by id
             " WHERE book_id = %s AND created_at <= %s AND (created_at < %s OR id < %s)"
             " ORDER BY created_at DESC, id DESC LIMIT %s",
-            [book_id, created_at, created_at, review_id, limit + 1]).fetchall()
+            [book_id, created_at, created_at, review_id, limit + 1],
+        ).fetchall()
     page = rows[:limit]
     next_cursor = review_cursor(page[-1]["created_at"], page[-1]["id"]) if len(rows) > limit else None
     return {"items": [_review(r) for r in page], "next_cursor": next_cursor}

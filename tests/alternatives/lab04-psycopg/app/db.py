@@ -21,8 +21,9 @@ def connection() -> Iterator[psycopg.Connection[dict[str, Any]]]:
     """One connection per request, in autocommit: each statement is its own transaction unless a
     `with db.transaction():` block groups several. Nothing waits for the end of the request to be
     committed, so what the answer reports is already there for the next request."""
-    with psycopg.connect(os.environ["DATABASE_URL"], row_factory=dict_row, connect_timeout=10,
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        os.environ["DATABASE_URL"], row_factory=dict_row, connect_timeout=10, autocommit=True
+    ) as conn:
         yield conn
 
 
@@ -38,8 +39,9 @@ async def database_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, errors.UniqueViolation | errors.RestrictViolation):
         return JSONResponse({"detail": "conflict: " + (exc.diag.constraint_name or "")}, status_code=409)
     if isinstance(exc, errors.IntegrityError | errors.DataError):
-        return JSONResponse({"detail": "rejected by the database: " + (exc.diag.message_primary or "")},
-                            status_code=422)
+        return JSONResponse(
+            {"detail": "rejected by the database: " + (exc.diag.message_primary or "")}, status_code=422
+        )
     raise exc
 
 

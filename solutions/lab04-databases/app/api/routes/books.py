@@ -29,8 +29,13 @@ def create_book(body: BookIn, session: SessionDep) -> Book:
         missing = names - {tag.name for tag in tags}
         if missing:
             raise HTTPException(status_code=422, detail=f"Unknown tags: {sorted(missing)}.")
-    book = Book(title=body.title, isbn=body.isbn, author_id=body.author_id,
-                published_year=body.published_year, tags=tags)
+    book = Book(
+        title=body.title,
+        isbn=body.isbn,
+        author_id=body.author_id,
+        published_year=body.published_year,
+        tags=tags,
+    )
     session.add(book)
     # The database decides: a taken isbn (unique) is a 409, an unknown author (foreign key) a 422.
     session.commit()

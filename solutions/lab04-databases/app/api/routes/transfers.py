@@ -30,9 +30,11 @@ def _take(session: SessionDep, warehouse_id: int, book_id: int, quantity: int) -
 def _give(session: SessionDep, warehouse_id: int, book_id: int, quantity: int) -> None:
     # Insert the row or add to it, atomically; an unknown warehouse or book fails on its foreign key.
     upsert = insert(Stock).values(warehouse_id=warehouse_id, book_id=book_id, quantity=quantity)
-    session.execute(upsert.on_conflict_do_update(
-        index_elements=["warehouse_id", "book_id"], set_={"quantity": Stock.quantity + quantity}
-    ))
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["warehouse_id", "book_id"], set_={"quantity": Stock.quantity + quantity}
+        )
+    )
 
 
 @router.post("", status_code=201, response_model=TransferOut)

@@ -28,8 +28,11 @@ def _require(session: SessionDep, warehouse_id: int, book_id: int) -> None:
 def set_stock(warehouse_id: IdPath, book_id: IdPath, body: StockIn, session: SessionDep) -> StockOut:
     _require(session, warehouse_id, book_id)
     upsert = insert(Stock).values(warehouse_id=warehouse_id, book_id=book_id, quantity=body.quantity)
-    session.execute(upsert.on_conflict_do_update(index_elements=["warehouse_id", "book_id"],
-                                                 set_={"quantity": body.quantity}))
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["warehouse_id", "book_id"], set_={"quantity": body.quantity}
+        )
+    )
     session.commit()
     return StockOut(warehouse_id=warehouse_id, book_id=book_id, quantity=body.quantity)
 
