@@ -1,8 +1,8 @@
 """grader/pgproxy.py against a real PostgreSQL, spoken to by psycopg (libpq) through the proxy.
 
-The server: PGPROXY_TEST_URL, else DATABASE_URL, else the local postgres:// on 127.0.0.1:5432 with
-database test. Only temporary tables are created, so nothing is left behind. Without a server the
-tests are skipped with the reason (a failure when CI=true: CI must not skip them silently).
+The server: PGPROXY_TEST_URL as it is, else what the kit's local runner would use (a fresh database
+on DATABASE_URL's server, or an embedded PostgreSQL), stopped at the end. Only temporary tables are
+created. Without a server the tests are skipped with the reason (a failure when CI=true).
 """
 
 from __future__ import annotations
@@ -28,25 +28,36 @@ if str(ROOT) not in sys.path:
 from grader.pgproxy import PgProxy, Statement, is_housekeeping, is_transaction_control  # noqa: E402
 from grader.polling import eventually  # noqa: E402
 
-SERVER_URL = os.environ.get("PGPROXY_TEST_URL") or os.environ.get(
-    "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 TIMEOUT = 5.0
 
 
-def _server_answers() -> str | None:
+SERVER_URL = ""  # set by the _server fixture before any test runs
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _server() -> Iterator[None]:
+    """PGPROXY_TEST_URL as it is, else what the kit's local runner would use (a fresh database on
+    DATABASE_URL's server, or an embedded PostgreSQL), stopped at the end."""
+    global SERVER_URL
+    given = os.environ.get("PGPROXY_TEST_URL")
+    if given:
+        SERVER_URL = given
+        yield
+        return
+    from grader.services import local_service
+
+    service = local_service("postgres", "pgproxy")
     try:
-        with psycopg.connect(SERVER_URL, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"no PostgreSQL at {SERVER_URL.split('@')[-1]}: {str(exc).strip().splitlines()[0]}"
-    return None
-
-
-_REASON = _server_answers()
-if _REASON and os.environ.get("CI") == "true":
-    raise RuntimeError(_REASON)
-pytestmark = pytest.mark.skipif(_REASON is not None, reason=_REASON or "")
+        SERVER_URL = service.start().host_url
+    except Exception as exc:  # no server for these tests: say why, once
+        reason = f"no PostgreSQL for the proxy tests: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield
+    finally:
+        service.stop()
 
 
 @pytest.fixture
