@@ -69,13 +69,21 @@ def register(client: httpx.Client, prefix: str = "u") -> User:
     response = client.post("/api/register", json={"username": username, "password": password})
     expect_status(response, 201)
     body = json_body(response)
-    expect(isinstance(body, dict) and isinstance(body.get("id"), int),
-           f"{describe(response)}: the new user should come back as JSON with its integer id.",
-           expected='{"id": 7, "username": ...}', actual=response.text[:120], response=response)
+    expect(
+        isinstance(body, dict) and isinstance(body.get("id"), int),
+        f"{describe(response)}: the new user should come back as JSON with its integer id.",
+        expected='{"id": 7, "username": ...}',
+        actual=response.text[:120],
+        response=response,
+    )
     me = client.get("/api/me")
-    expect(me.status_code == 200,
-           f"POST /api/register should log the new user in: GET /api/me answered {me.status_code} after it.",
-           expected="200", actual=str(me.status_code), response=me)
+    expect(
+        me.status_code == 200,
+        f"POST /api/register should log the new user in: GET /api/me answered {me.status_code} after it.",
+        expected="200",
+        actual=str(me.status_code),
+        response=me,
+    )
     return User(id=body["id"], username=username, password=password)
 
 
@@ -98,9 +106,13 @@ def create_note(client: httpx.Client, title: str, body: str = "", private: bool 
     response = client.post("/api/notes", json={"title": title, "body": body, "private": private})
     expect_status(response, 201)
     note = json_body(response)
-    expect(isinstance(note, dict) and isinstance(note.get("id"), int),
-           f"{describe(response)}: the new note should come back as JSON with its integer id.",
-           expected='{"id": 12, "title": ...}', actual=response.text[:120], response=response)
+    expect(
+        isinstance(note, dict) and isinstance(note.get("id"), int),
+        f"{describe(response)}: the new note should come back as JSON with its integer id.",
+        expected='{"id": 12, "title": ...}',
+        actual=response.text[:120],
+        response=response,
+    )
     return note
 
 
@@ -123,7 +135,9 @@ class _Forms(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {name: value or "" for name, value in attrs}
         if tag == "form":
-            self._current = Form(action=attributes.get("action", ""), method=attributes.get("method", "get").lower())
+            self._current = Form(
+                action=attributes.get("action", ""), method=attributes.get("method", "get").lower()
+            )
             self.forms.append(self._current)
         elif tag == "input" and self._current is not None:
             kind = attributes.get("type", "text").lower()
@@ -152,8 +166,12 @@ def find_form(page: httpx.Response, action: str) -> Form:
     for form in forms_of(page.text):
         if urlsplit(form.action).path == action and form.method == "post":
             return form
-    fail(f"{describe(page)}: the page has no <form method=\"post\" action=\"{action}\">.",
-         expected=f'<form method="post" action="{action}">', actual="no such form", response=page)
+    fail(
+        f'{describe(page)}: the page has no <form method="post" action="{action}">.',
+        expected=f'<form method="post" action="{action}">',
+        actual="no such form",
+        response=page,
+    )
 
 
 def submit(client: httpx.Client, page_path: str, action: str, fields: dict[str, str]) -> httpx.Response:
@@ -162,7 +180,9 @@ def submit(client: httpx.Client, page_path: str, action: str, fields: dict[str, 
     return client.post(action, data={**form.fields, **fields}, headers={"Origin": origin_of(client)})
 
 
-def form_login(client: httpx.Client, username: str, password: str, next_path: str | None = None) -> httpx.Response:
+def form_login(
+    client: httpx.Client, username: str, password: str, next_path: str | None = None
+) -> httpx.Response:
     """Log in with the HTML form, the way a browser does (GET /login[?next=...], then POST it)."""
     params = {} if next_path is None else {"next": next_path}
     page = client.get("/login", params=params)
@@ -207,11 +227,11 @@ class _LiveMarkup(HTMLParser):
         for name, value in attrs:
             value = value or ""
             if name.startswith("on") and self.marker in value:
-                self.found.append(f"<{tag} {name}=\"{value[:60]}\">")
+                self.found.append(f'<{tag} {name}="{value[:60]}">')
             elif name in URL_ATTRIBUTES and self.marker in value:
                 cleaned = re.sub(r"[\x00-\x20]", "", value).lower()
                 if cleaned.startswith(("javascript:", "data:text/html", "vbscript:")):
-                    self.found.append(f"<{tag} {name}=\"{value[:60]}\">")
+                    self.found.append(f'<{tag} {name}="{value[:60]}">')
             elif name == "srcdoc" and self.marker in value:
                 self.found.append(f"<{tag} srcdoc=…>")
         if tag == "script":
@@ -246,20 +266,24 @@ def xss_payloads(marker: str) -> list[str]:
     call = f"alert({marker})"
     return [
         f"<script>{call}</script>",
-        f"<img src=x onerror=\"{call}\">",
+        f'<img src=x onerror="{call}">',
         f"<svg/onload={call}>",
-        f"\"><img src=x onerror={call}>",
+        f'"><img src=x onerror={call}>',
         f"' autofocus onfocus='{call}' x='",
-        f"\" autofocus onfocus=\"{call}\" x=\"",
+        f'" autofocus onfocus="{call}" x="',
         f"</textarea></title><script>{call}</script>",
     ]
 
 
 def expect_no_live_markup(response: httpx.Response, marker: str, what: str) -> None:
     found = live_markup(response.text, marker)
-    expect(not found, f"{describe(response)}: {what} came back as live markup a browser would run.",
-           expected="the text escaped (&lt;script&gt;…), shown, never run", actual=found[0] if found else "",
-           response=response)
+    expect(
+        not found,
+        f"{describe(response)}: {what} came back as live markup a browser would run.",
+        expected="the text escaped (&lt;script&gt;…), shown, never run",
+        actual=found[0] if found else "",
+        response=response,
+    )
 
 
 # --- policies --------------------------------------------------------------------------------------
@@ -284,7 +308,16 @@ def script_policy_problem(policy: str) -> str | None:
     for source in sources:
         if source == "'unsafe-inline'" and not with_nonce_or_hash:
             return "script-src allows 'unsafe-inline'"
-        if source in ("'unsafe-eval'", "'unsafe-hashes'", "*", "data:", "blob:", "http:", "https:", "filesystem:"):
+        if source in (
+            "'unsafe-eval'",
+            "'unsafe-hashes'",
+            "*",
+            "data:",
+            "blob:",
+            "http:",
+            "https:",
+            "filesystem:",
+        ):
             return f"script-src allows {source}"
     objects = directives.get("object-src", directives.get("default-src"))
     if objects != ["'none'"]:
@@ -303,9 +336,11 @@ def browser_location(location: str, base: str) -> str:
     """
     base_parts = urlsplit(base)
     here = f"{base_parts.scheme}://{base_parts.netloc}".lower()
-    cleaned = re.sub(r"[\t\n\r]", "", location).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
-                                                        "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
-                                                        "\x1c\x1d\x1e\x1f ")
+    cleaned = re.sub(r"[\t\n\r]", "", location).strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+        "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b"
+        "\x1c\x1d\x1e\x1f "
+    )
     cleaned = cleaned.replace("\\", "/")
     scheme_match = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(.*)$", cleaned)
     rest = cleaned

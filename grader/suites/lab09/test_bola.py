@@ -18,86 +18,149 @@ def _pair(api: httpx.Client, new_api) -> tuple[httpx.Client, dict, dict]:
 
 def _unchanged(owner: httpx.Client, note: dict) -> None:
     response = owner.get(f"/api/notes/{note['id']}")
-    expect(response.status_code == 200, f"the note {note['id']} is gone: another user deleted it.",
-           expected="200 for its owner", actual=str(response.status_code), response=response)
+    expect(
+        response.status_code == 200,
+        f"the note {note['id']} is gone: another user deleted it.",
+        expected="200 for its owner",
+        actual=str(response.status_code),
+        response=response,
+    )
     now = json_body(response)
-    expect(now.get("title") == note["title"] and now.get("body") == note["body"],
-           f"the note {note['id']} was changed by another user.",
-           expected=note["title"], actual=now.get("title"), response=response)
+    expect(
+        now.get("title") == note["title"] and now.get("body") == note["body"],
+        f"the note {note['id']} was changed by another user.",
+        expected=note["title"],
+        actual=now.get("title"),
+        response=response,
+    )
 
 
-@check("Owners read, change and delete their notes", points=2,
-       hint="GET, PATCH and DELETE /api/notes/{id} work for the note's owner (200, 200, 204).")
+@check(
+    "Owners read, change and delete their notes",
+    points=2,
+    hint="GET, PATCH and DELETE /api/notes/{id} work for the note's owner (200, 200, 204).",
+)
 def test_owner_can_manage_notes(api):
     register(api)
     note = create_note(api, f"Mine {token()}", "draft", private=True)
     expect_status(api.get(f"/api/notes/{note['id']}"), 200)
     patched = api.patch(f"/api/notes/{note['id']}", json={"title": "Mine, edited"})
     expect_status(patched, 200)
-    expect(json_body(patched).get("title") == "Mine, edited", f"{describe(patched)}: the title did not change.",
-           response=patched)
+    expect(
+        json_body(patched).get("title") == "Mine, edited",
+        f"{describe(patched)}: the title did not change.",
+        response=patched,
+    )
     expect_status(api.delete(f"/api/notes/{note['id']}"), 204)
     expect_status(api.get(f"/api/notes/{note['id']}"), 404)
 
 
-@check("Anyone reads a public note", points=1,
-       hint="GET /api/notes/{id} of a public note answers 200 to every logged-in user and to visitors.")
+@check(
+    "Anyone reads a public note",
+    points=1,
+    hint="GET /api/notes/{id} of a public note answers 200 to every logged-in user and to visitors.",
+)
 def test_public_notes_readable(api, new_api):
     _, _, public = _pair(api, new_api)
     for client in (api, new_api()):
         response = client.get(f"/api/notes/{public['id']}")
         expect_status(response, 200)
-        expect(json_body(response).get("title") == public["title"], f"{describe(response)}: wrong note.",
-               response=response)
+        expect(
+            json_body(response).get("title") == public["title"],
+            f"{describe(response)}: wrong note.",
+            response=response,
+        )
 
 
-@check("Another user's private note cannot be read", points=3, needs=["public_notes_readable"],
-       hint="Finding a row by id is not permission to see it: check who owns it. A private note of "
-            "someone else answers 404, as if it did not exist.")
+@check(
+    "Another user's private note cannot be read",
+    points=3,
+    needs=["public_notes_readable"],
+    hint="Finding a row by id is not permission to see it: check who owns it. A private note of "
+    "someone else answers 404, as if it did not exist.",
+)
 def test_private_note_read_refused(api, new_api):
     _, private, _ = _pair(api, new_api)
     for client in (api, new_api()):
         response = client.get(f"/api/notes/{private['id']}")
-        expect(response.status_code == 404 and private["title"] not in response.text,
-               f"{describe(response)}: another user's private note answered {response.status_code}.",
-               expected="404", actual=str(response.status_code), response=response)
+        expect(
+            response.status_code == 404 and private["title"] not in response.text,
+            f"{describe(response)}: another user's private note answered {response.status_code}.",
+            expected="404",
+            actual=str(response.status_code),
+            response=response,
+        )
 
 
-@check("Another user's private note cannot be changed or deleted", points=3, needs=["owner_can_manage_notes"],
-       hint="PATCH and DELETE need the same ownership check as GET: 404 for a private note that is not yours.")
+@check(
+    "Another user's private note cannot be changed or deleted",
+    points=3,
+    needs=["owner_can_manage_notes"],
+    hint="PATCH and DELETE need the same ownership check as GET: 404 for a private note that is not yours.",
+)
 def test_private_note_write_refused(api, new_api):
     victim, private, _ = _pair(api, new_api)
     patched = api.patch(f"/api/notes/{private['id']}", json={"title": "owned", "private": False})
-    expect(patched.status_code == 404, f"{describe(patched)}: another user's private note answered "
-           f"{patched.status_code}.", expected="404", actual=str(patched.status_code), response=patched)
+    expect(
+        patched.status_code == 404,
+        f"{describe(patched)}: another user's private note answered {patched.status_code}.",
+        expected="404",
+        actual=str(patched.status_code),
+        response=patched,
+    )
     deleted = api.delete(f"/api/notes/{private['id']}")
-    expect(deleted.status_code == 404, f"{describe(deleted)}: another user's private note answered "
-           f"{deleted.status_code}.", expected="404", actual=str(deleted.status_code), response=deleted)
+    expect(
+        deleted.status_code == 404,
+        f"{describe(deleted)}: another user's private note answered {deleted.status_code}.",
+        expected="404",
+        actual=str(deleted.status_code),
+        response=deleted,
+    )
     _unchanged(victim, private)
 
 
-@check("Another user's public note cannot be changed or deleted", points=3, needs=["owner_can_manage_notes"],
-       hint="Being allowed to read a note is not being allowed to write it: 403 when the note is visible "
-            "but not yours.")
+@check(
+    "Another user's public note cannot be changed or deleted",
+    points=3,
+    needs=["owner_can_manage_notes"],
+    hint="Being allowed to read a note is not being allowed to write it: 403 when the note is visible "
+    "but not yours.",
+)
 def test_public_note_write_refused(api, new_api):
     victim, _, public = _pair(api, new_api)
     patched = api.patch(f"/api/notes/{public['id']}", json={"body": "defaced"})
-    expect(patched.status_code == 403, f"{describe(patched)}: another user's public note answered "
-           f"{patched.status_code}.", expected="403", actual=str(patched.status_code), response=patched)
+    expect(
+        patched.status_code == 403,
+        f"{describe(patched)}: another user's public note answered {patched.status_code}.",
+        expected="403",
+        actual=str(patched.status_code),
+        response=patched,
+    )
     deleted = api.delete(f"/api/notes/{public['id']}")
-    expect(deleted.status_code == 403, f"{describe(deleted)}: another user's public note answered "
-           f"{deleted.status_code}.", expected="403", actual=str(deleted.status_code), response=deleted)
+    expect(
+        deleted.status_code == 403,
+        f"{describe(deleted)}: another user's public note answered {deleted.status_code}.",
+        expected="403",
+        actual=str(deleted.status_code),
+        response=deleted,
+    )
     _unchanged(victim, public)
 
 
-@check("Visitors cannot change or delete notes", points=1, needs=["owner_can_manage_notes"],
-       hint="Without a session, PATCH and DELETE /api/notes/{id} answer 401.")
+@check(
+    "Visitors cannot change or delete notes",
+    points=1,
+    needs=["owner_can_manage_notes"],
+    hint="Without a session, PATCH and DELETE /api/notes/{id} answer 401.",
+)
 def test_anonymous_write_refused(new_api):
     owner = new_api()
     register(owner)
     note = create_note(owner, f"Public {token()}", "text")
     visitor = new_api()
-    for response in (visitor.patch(f"/api/notes/{note['id']}", json={"body": "x"}),
-                     visitor.delete(f"/api/notes/{note['id']}")):
+    for response in (
+        visitor.patch(f"/api/notes/{note['id']}", json={"body": "x"}),
+        visitor.delete(f"/api/notes/{note['id']}"),
+    ):
         expect_status(response, 401)
     _unchanged(owner, note)

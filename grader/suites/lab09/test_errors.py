@@ -33,9 +33,13 @@ def _leak(response: httpx.Response) -> str | None:
 def _expect_quiet(responses: list[httpx.Response]) -> None:
     for response in responses:
         leak = _leak(response)
-        expect(leak is None, f"{describe(response)} answered {response.status_code} with {leak}.",
-               expected="a short generic message; the details go to the log",
-               actual=response.text[:120], response=response)
+        expect(
+            leak is None,
+            f"{describe(response)} answered {response.status_code} with {leak}.",
+            expected="a short generic message; the details go to the log",
+            actual=response.text[:120],
+            response=response,
+        )
 
 
 def _once(new_api, method: str, path: str, **kwargs) -> httpx.Response:
@@ -46,25 +50,35 @@ def _once(new_api, method: str, path: str, **kwargs) -> httpx.Response:
     return client.request(method, path, **kwargs)
 
 
-@check("API errors do not show stack traces, SQL or exception messages", points=2,
-       hint="Turn debug off and answer unexpected errors with a generic 500 ({\"detail\": \"Internal Server "
-            "Error\"}); log the exception on the server. A NUL byte in a search is a classic crash.")
+@check(
+    "API errors do not show stack traces, SQL or exception messages",
+    points=2,
+    hint='Turn debug off and answer unexpected errors with a generic 500 ({"detail": "Internal Server '
+    'Error"}); log the exception on the server. A NUL byte in a search is a classic crash.',
+)
 def test_api_errors_quiet(new_api):
-    _expect_quiet([
-        _once(new_api, "GET", "/api/notes", params={"q": "\x00"}),
-        _once(new_api, "GET", "/api/notes", params={"q": "'"}),
-        _once(new_api, "POST", "/api/notes", json={"title": "nul \x00 title", "body": "x"}),
-        _once(new_api, "POST", "/api/login", json={"username": "\x00", "password": "x"}),
-    ])
+    _expect_quiet(
+        [
+            _once(new_api, "GET", "/api/notes", params={"q": "\x00"}),
+            _once(new_api, "GET", "/api/notes", params={"q": "'"}),
+            _once(new_api, "POST", "/api/notes", json={"title": "nul \x00 title", "body": "x"}),
+            _once(new_api, "POST", "/api/login", json={"username": "\x00", "password": "x"}),
+        ]
+    )
 
 
-@check("Error pages do not show stack traces, SQL or exception messages", points=2,
-       hint="The HTML side needs the same: a plain error page for every unexpected exception, "
-            "never the debugger's page.")
+@check(
+    "Error pages do not show stack traces, SQL or exception messages",
+    points=2,
+    hint="The HTML side needs the same: a plain error page for every unexpected exception, "
+    "never the debugger's page.",
+)
 def test_html_errors_quiet(new_api):
     html = {"Accept": "text/html"}
-    _expect_quiet([
-        _once(new_api, "GET", "/search", params={"q": "\x00"}, headers=html),
-        _once(new_api, "GET", "/search", params={"q": "'"}, headers=html),
-        _once(new_api, "GET", "/search", params={"q": "%' AND 1/0 = 1 --"}, headers=html),
-    ])
+    _expect_quiet(
+        [
+            _once(new_api, "GET", "/search", params={"q": "\x00"}, headers=html),
+            _once(new_api, "GET", "/search", params={"q": "'"}, headers=html),
+            _once(new_api, "GET", "/search", params={"q": "%' AND 1/0 = 1 --"}, headers=html),
+        ]
+    )

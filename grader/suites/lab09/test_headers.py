@@ -14,23 +14,39 @@ ONE_YEAR = 31_536_000
 def _responses(api: httpx.Client) -> list[httpx.Response]:
     """Pages, API answers, a file, an error: the headers belong on every one of them."""
     register(api)
-    paths = ["/", "/login", "/api/me", "/api/notes?q=x", "/files/download?name=welcome.txt",
-             "/no-such-page-lab09", "/api/notes/999999999"]
-    return [api.get(path) for path in paths] + [api.post("/api/login", json={"username": "nobody", "password": "x"})]
+    paths = [
+        "/",
+        "/login",
+        "/api/me",
+        "/api/notes?q=x",
+        "/files/download?name=welcome.txt",
+        "/no-such-page-lab09",
+        "/api/notes/999999999",
+    ]
+    return [api.get(path) for path in paths] + [
+        api.post("/api/login", json={"username": "nobody", "password": "x"})
+    ]
 
 
 def _each(api: httpx.Client, name: str, problem) -> None:
     for response in _responses(api):
         value = response.headers.get(name)
         reason = f"no {name} header" if value is None else problem(value)
-        expect(reason is None, f"{describe(response)} ({response.status_code}): {reason}.",
-               expected=f"{name} on every response", actual=f"{name}: {value}" if value else "absent",
-               response=response)
+        expect(
+            reason is None,
+            f"{describe(response)} ({response.status_code}): {reason}.",
+            expected=f"{name} on every response",
+            actual=f"{name}: {value}" if value else "absent",
+            response=response,
+        )
 
 
-@check("Strict-Transport-Security on every response, for at least a year", points=2,
-       hint="HSTS tells browsers to use HTTPS only, for max-age seconds: at least 31536000. Set it in one "
-            "place that sees every response (a middleware), errors and API answers included.")
+@check(
+    "Strict-Transport-Security on every response, for at least a year",
+    points=2,
+    hint="HSTS tells browsers to use HTTPS only, for max-age seconds: at least 31536000. Set it in one "
+    "place that sees every response (a middleware), errors and API answers included.",
+)
 def test_hsts(api):
     def problem(value: str) -> str | None:
         match = re.search(r"(?i)max-age\s*=\s*\"?(\d+)", value)
@@ -41,15 +57,25 @@ def test_hsts(api):
     _each(api, "Strict-Transport-Security", problem)
 
 
-@check("X-Content-Type-Options: nosniff on every response", points=2,
-       hint="Without nosniff a browser may guess that a text file or JSON answer is HTML and run it.")
+@check(
+    "X-Content-Type-Options: nosniff on every response",
+    points=2,
+    hint="Without nosniff a browser may guess that a text file or JSON answer is HTML and run it.",
+)
 def test_nosniff(api):
-    _each(api, "X-Content-Type-Options", lambda v: None if v.strip().lower() == "nosniff" else "it is not nosniff")
+    _each(
+        api,
+        "X-Content-Type-Options",
+        lambda v: None if v.strip().lower() == "nosniff" else "it is not nosniff",
+    )
 
 
-@check("Framing is refused: CSP frame-ancestors 'none' (or 'self')", points=2,
-       hint="Clickjacking puts your page in an invisible frame over a bait page. The CSP directive "
-            "frame-ancestors says who may frame you; it does not fall back to default-src.")
+@check(
+    "Framing is refused: CSP frame-ancestors 'none' (or 'self')",
+    points=2,
+    hint="Clickjacking puts your page in an invisible frame over a bait page. The CSP directive "
+    "frame-ancestors says who may frame you; it does not fall back to default-src.",
+)
 def test_frame_ancestors(api):
     def problem(value: str) -> str | None:
         ancestors = csp_directives(value).get("frame-ancestors")
@@ -60,9 +86,12 @@ def test_frame_ancestors(api):
     _each(api, "Content-Security-Policy", problem)
 
 
-@check("A Referrer-Policy that keeps URLs on this site", points=1,
-       hint="URLs can carry private things (search terms, ids): no-referrer, same-origin, strict-origin "
-            "or strict-origin-when-cross-origin keep them from other sites.")
+@check(
+    "A Referrer-Policy that keeps URLs on this site",
+    points=1,
+    hint="URLs can carry private things (search terms, ids): no-referrer, same-origin, strict-origin "
+    "or strict-origin-when-cross-origin keep them from other sites.",
+)
 def test_referrer_policy(api):
     def problem(value: str) -> str | None:
         chosen = [token.strip().lower() for token in value.split(",") if token.strip()]
@@ -71,17 +100,27 @@ def test_referrer_policy(api):
     _each(api, "Referrer-Policy", problem)
 
 
-@check("The session cookie is HttpOnly and Secure", points=3,
-       hint="HttpOnly keeps the cookie away from JavaScript (an XSS cannot steal it); Secure keeps it off "
-            "plain HTTP. Browsers treat http://localhost as secure, so Secure cookies work in development.")
+@check(
+    "The session cookie is HttpOnly and Secure",
+    points=3,
+    hint="HttpOnly keeps the cookie away from JavaScript (an XSS cannot steal it); Secure keeps it off "
+    "plain HTTP. Browsers treat http://localhost as secure, so Secure cookies work in development.",
+)
 def test_session_cookie_flags(api, new_api):
     user = register(new_api())
-    for response in (api_login(api, user.username, user.password),
-                     form_login(new_api(), user.username, user.password)):
+    for response in (
+        api_login(api, user.username, user.password),
+        form_login(new_api(), user.username, user.password),
+    ):
         cookies = response.headers.get_list("set-cookie")
         expect(cookies, f"{describe(response)}: the login set no cookie.", response=response)
         for cookie in cookies:
             attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
             missing = [flag for flag in ("httponly", "secure") if flag not in attributes]
-            expect(not missing, f"{describe(response)}: Set-Cookie {cookie.split('=')[0]} lacks "
-                   f"{' and '.join(missing)}.", expected="HttpOnly; Secure", actual=cookie[:160], response=response)
+            expect(
+                not missing,
+                f"{describe(response)}: Set-Cookie {cookie.split('=')[0]} lacks {' and '.join(missing)}.",
+                expected="HttpOnly; Secure",
+                actual=cookie[:160],
+                response=response,
+            )

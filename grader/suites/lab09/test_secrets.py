@@ -48,9 +48,16 @@ def forged_sessions(secret: str, user_id: int) -> dict[str, str]:
     """Session cookies for user_id, signed with `secret` the way common Python stacks sign them."""
     claims = {"user_id": user_id}
     return {
-        "the starter's cookie": _itsdangerous_sign(_serialized(claims), secret, "session", "django-concat", False),
+        "the starter's cookie": _itsdangerous_sign(
+            _serialized(claims), secret, "session", "django-concat", False
+        ),
         "Starlette's SessionMiddleware": _itsdangerous_sign(
-            base64.b64encode(json.dumps(claims).encode()), secret, "itsdangerous.Signer", "django-concat", True),
+            base64.b64encode(json.dumps(claims).encode()),
+            secret,
+            "itsdangerous.Signer",
+            "django-concat",
+            True,
+        ),
         "Flask's session": _itsdangerous_sign(_serialized(claims), secret, "cookie-session", "hmac", True),
     }
 
@@ -61,30 +68,43 @@ def _expect_no_start(start_app, env: dict, what: str) -> None:
     except AppStartError:
         return
     instance.stop()
-    fail(f"with {what}, the app started and answered its readiness probe.",
-         expected="the app stops at startup with an error", actual="it started")
+    fail(
+        f"with {what}, the app started and answered its readiness probe.",
+        expected="the app stops at startup with an error",
+        actual="it started",
+    )
 
 
-@check("The app refuses to start without SECRET_KEY", points=4, budget=60,
-       hint="A default for a missing secret means production can run with a key everyone knows. Read it "
-            "from the environment and stop with an error when it is not set.")
+@check(
+    "The app refuses to start without SECRET_KEY",
+    points=4,
+    budget=60,
+    hint="A default for a missing secret means production can run with a key everyone knows. Read it "
+    "from the environment and stop with an error when it is not set.",
+)
 def test_refuses_to_start_without_secret(start_app):
     _expect_no_start(start_app, {"SECRET_KEY": None}, "SECRET_KEY unset")
 
 
-@check("The app refuses an empty or short SECRET_KEY", points=2, budget=60,
-       needs=["refuses_to_start_without_secret"],
-       hint="An empty variable is not a secret, and a short one can be guessed: require at least 32 "
-            "characters.")
+@check(
+    "The app refuses an empty or short SECRET_KEY",
+    points=2,
+    budget=60,
+    needs=["refuses_to_start_without_secret"],
+    hint="An empty variable is not a secret, and a short one can be guessed: require at least 32 characters.",
+)
 def test_refuses_weak_secret(start_app):
     _expect_no_start(start_app, {"SECRET_KEY": ""}, "SECRET_KEY empty")
     _expect_no_start(start_app, {"SECRET_KEY": "short-secret"}, "SECRET_KEY=short-secret (12 characters)")
 
 
-@check("A session forged with the starter's hard-coded key is refused", points=4,
-       needs=["injection::api_login_works"],
-       hint="Anyone who has read the code (or the repository) knows a hard-coded key and can sign a "
-            "session for any user, the admin included. Sign with the key from the environment.")
+@check(
+    "A session forged with the starter's hard-coded key is refused",
+    points=4,
+    needs=["injection::api_login_works"],
+    hint="Anyone who has read the code (or the repository) knows a hard-coded key and can sign a "
+    "session for any user, the admin included. Sign with the key from the environment.",
+)
 def test_forged_session_refused(new_api, db, lab):
     row = db.execute("SELECT id FROM users WHERE username = %s", (lab.app.env["ADMIN_USERNAME"],)).fetchone()
     admin_id = row[0] if row else 1
@@ -92,14 +112,23 @@ def test_forged_session_refused(new_api, db, lab):
         client = new_api()
         client.cookies.set("session", cookie)
         me = logged_in_as(client)
-        expect(me is None, f"a session cookie signed like {flavour} with the starter's key logged in as "
-               f"{(me or {}).get('username')!r}.", expected="GET /api/me: 401", actual=f"200 {me}")
+        expect(
+            me is None,
+            f"a session cookie signed like {flavour} with the starter's key logged in as "
+            f"{(me or {}).get('username')!r}.",
+            expected="GET /api/me: 401",
+            actual=f"200 {me}",
+        )
 
 
-@check("Sessions are signed with the SECRET_KEY of the environment", points=3, budget=60,
-       needs=["injection::api_login_works"],
-       hint="Two instances with the same SECRET_KEY accept each other's sessions; an instance with another "
-            "key refuses them. A key made up at startup logs everyone out at each restart.")
+@check(
+    "Sessions are signed with the SECRET_KEY of the environment",
+    points=3,
+    budget=60,
+    needs=["injection::api_login_works"],
+    hint="Two instances with the same SECRET_KEY accept each other's sessions; an instance with another "
+    "key refuses them. A key made up at startup logs everyone out at each restart.",
+)
 def test_secret_from_environment(api, new_api, start_app):
     user = register(api)
     cookies = [(cookie.name, cookie.value) for cookie in api.cookies.jar]
@@ -113,17 +142,27 @@ def test_secret_from_environment(api, new_api, start_app):
         finally:
             instance.stop()
         if accepted:
-            expect(me is not None and me.get("username") == user.username,
-                   "a second instance with the same SECRET_KEY did not accept the session of the first.",
-                   expected=f"GET /api/me: 200 {user.username}", actual=f"{me}")
+            expect(
+                me is not None and me.get("username") == user.username,
+                "a second instance with the same SECRET_KEY did not accept the session of the first.",
+                expected=f"GET /api/me: 200 {user.username}",
+                actual=f"{me}",
+            )
         else:
-            expect(me is None, "an instance with another SECRET_KEY accepted the session of the first.",
-                   expected="GET /api/me: 401", actual=f"200 {me}")
+            expect(
+                me is None,
+                "an instance with another SECRET_KEY accepted the session of the first.",
+                expected="GET /api/me: 401",
+                actual=f"200 {me}",
+            )
 
 
-@check("No secret is written in the source code", points=1,
-       hint="Look for SECRET_KEY = \"...\", secret_key=\"...\" and os.environ.get(\"SECRET_KEY\", \"...\"): the "
-            "value belongs in the environment (and in the manifest for the grader), not in the code.")
+@check(
+    "No secret is written in the source code",
+    points=1,
+    hint='Look for SECRET_KEY = "...", secret_key="..." and os.environ.get("SECRET_KEY", "..."): the '
+    "value belongs in the environment (and in the manifest for the grader), not in the code.",
+)
 def test_no_secret_in_source(submission):
     for path in sorted(submission.rglob("*.py")):
         if SKIPPED_DIRS & set(path.relative_to(submission).parts):
@@ -135,5 +174,8 @@ def test_no_secret_in_source(submission):
         for pattern in HARD_CODED:
             if match := pattern.search(text):
                 line = text.count("\n", 0, match.start()) + 1
-                fail(f"{where}:{line} writes a secret in the code: {match.group(0)[:80]}",
-                     expected="the secret read from the environment", actual=match.group(0)[:80])
+                fail(
+                    f"{where}:{line} writes a secret in the code: {match.group(0)[:80]}",
+                    expected="the secret read from the environment",
+                    actual=match.group(0)[:80],
+                )

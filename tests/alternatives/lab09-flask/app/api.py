@@ -33,8 +33,11 @@ def register():
     if problem:
         abort(422, problem)
     try:
-        user = db.one("INSERT INTO users (username, password_hash) VALUES (:u, :h) RETURNING *",
-                      u=data["username"], h=hash_password(data["password"]))
+        user = db.one(
+            "INSERT INTO users (username, password_hash) VALUES (:u, :h) RETURNING *",
+            u=data["username"],
+            h=hash_password(data["password"]),
+        )
     except IntegrityError as exc:
         if isinstance(exc.orig, UniqueViolation):
             abort(409, "this username is taken")
@@ -149,9 +152,14 @@ def patch_note(note_id: int):
     title = note_text(data, "title", 200, required=False)
     text = note_text(data, "body", 20000, required=False)
     private = data.get("private")
-    db.run("UPDATE notes SET title = COALESCE(:t, title), body = COALESCE(:b, body), "
-           "private = COALESCE(:p, private) WHERE id = :id",
-           t=title, b=text, p=private if isinstance(private, bool) else None, id=row["id"])
+    db.run(
+        "UPDATE notes SET title = COALESCE(:t, title), body = COALESCE(:b, body), "
+        "private = COALESCE(:p, private) WHERE id = :id",
+        t=title,
+        b=text,
+        p=private if isinstance(private, bool) else None,
+        id=row["id"],
+    )
     return jsonify(store.note(row["id"]))
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import create_engine, text
 from app import config
 from app.security import hash_password
 
-engine = create_engine(config.DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1), pool_pre_ping=True)
+URL = config.DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+engine = create_engine(URL, pool_pre_ping=True)
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS users (
@@ -28,8 +29,10 @@ def init() -> None:
             conn.execute(text(statement))
         if config.ADMIN_PASSWORD:
             conn.execute(
-                text("INSERT INTO users (username, password_hash, display_name, is_admin) "
-                     "VALUES (:u, :h, 'Administrator', TRUE) ON CONFLICT (username) DO NOTHING"),
+                text(
+                    "INSERT INTO users (username, password_hash, display_name, is_admin) "
+                    "VALUES (:u, :h, 'Administrator', TRUE) ON CONFLICT (username) DO NOTHING"
+                ),
                 {"u": config.ADMIN_USERNAME, "h": hash_password(config.ADMIN_PASSWORD)},
             )
 

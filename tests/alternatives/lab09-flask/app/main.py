@@ -9,7 +9,7 @@ from app.pages import pages
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-                               "frame-ancestors 'none'",
+    "frame-ancestors 'none'",
     "Strict-Transport-Security": "max-age=31536000",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

@@ -69,8 +69,11 @@ def register():
         problem = "This username is taken."
     if problem:
         return page("Register", html.register_form(csrf_token(), username, problem), 400)
-    user = one("INSERT INTO users (username, password_hash) VALUES (:u, :h) RETURNING id",
-               u=username, h=hash_password(password))
+    user = one(
+        "INSERT INTO users (username, password_hash) VALUES (:u, :h) RETURNING id",
+        u=username,
+        h=hash_password(password),
+    )
     new_session(user["id"])
     return redirect("/", 303)
 
@@ -87,7 +90,10 @@ def search():
     q = request.args.get("q", "")
     found = html.note_links(store.search(g.user, q)) if q else ""
     heading = f"<p>Results for <em>{html.esc(q)}</em>:</p>" if q else ""
-    form = f'<form method="get" action="/search"><input name="q" value="{html.esc(q)}"><button>Search</button></form>'
+    form = (
+        f'<form method="get" action="/search"><input name="q" value="{html.esc(q)}">'
+        "<button>Search</button></form>"
+    )
     return page("Search", f"<h1>Search</h1>{form}{heading}{found}")
 
 
@@ -95,9 +101,13 @@ def search():
 def new_note():
     if (to_login := require_login()) is not None:
         return to_login
-    form = ('<h1>New note</h1><form method="post" action="/notes">' + html.hidden("csrf", csrf_token())
-            + '<label>Title <input name="title" required></label><label>Body <textarea name="body"></textarea>'
-            '</label><label><input type="checkbox" name="private"> Private</label><button>Save</button></form>')
+    form = (
+        '<h1>New note</h1><form method="post" action="/notes">'
+        + html.hidden("csrf", csrf_token())
+        + '<label>Title <input name="title" required></label>'
+        '<label>Body <textarea name="body"></textarea></label>'
+        '<label><input type="checkbox" name="private"> Private</label><button>Save</button></form>'
+    )
     return page("New note", form)
 
 
@@ -165,7 +175,8 @@ def show_user(username: str):
 def files():
     names = sorted(
         os.path.relpath(os.path.join(folder, name), config.FILES_DIR)
-        for folder, _, found in os.walk(config.FILES_DIR) for name in found
+        for folder, _, found in os.walk(config.FILES_DIR)
+        for name in found
     )
     items = "".join(f'<li><a href="/files/download?name={quote(n)}">{html.esc(n)}</a></li>' for n in names)
     return page("Files", f"<h1>Files</h1><ul>{items}</ul>")
@@ -175,6 +186,7 @@ def files():
 def download():
     # safe_join refuses absolute names and any .. that would climb out; realpath catches symbolic links.
     path = safe_join(config.FILES_DIR, request.args.get("name", ""))
-    if path is None or not os.path.isfile(path) or not os.path.realpath(path).startswith(config.FILES_DIR + os.sep):
+    inside = path is not None and os.path.realpath(path).startswith(config.FILES_DIR + os.sep)
+    if not inside or not os.path.isfile(path):
         abort(404)
     return send_file(path)

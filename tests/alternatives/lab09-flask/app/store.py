@@ -34,25 +34,42 @@ def search(viewer: dict | None, q: str) -> list[dict]:
     return db.all_rows(
         f"SELECT {NOTE} FROM notes WHERE (NOT private OR owner_id = :viewer) "
         "AND (title ILIKE :like OR body ILIKE :like) ORDER BY id DESC LIMIT 100",
-        viewer=viewer["id"] if viewer else None, like=like,
+        viewer=viewer["id"] if viewer else None,
+        like=like,
     )
 
 
 def add_note(owner_id: int, title: str, body: str, private: bool) -> dict:
-    return db.one(f"INSERT INTO notes (owner_id, title, body, private) VALUES (:o, :t, :b, :p) RETURNING {NOTE}",
-                  o=owner_id, t=title, b=body, p=private)
+    return db.one(
+        f"INSERT INTO notes (owner_id, title, body, private) VALUES (:o, :t, :b, :p) RETURNING {NOTE}",
+        o=owner_id,
+        t=title,
+        b=body,
+        p=private,
+    )
 
 
 def latest_public() -> list[dict]:
-    return db.all_rows("SELECT n.id, n.title, u.username, u.display_name FROM notes n JOIN users u "
-                       "ON u.id = n.owner_id WHERE NOT n.private ORDER BY n.id DESC LIMIT 20")
+    return db.all_rows(
+        "SELECT n.id, n.title, u.username, u.display_name FROM notes n JOIN users u "
+        "ON u.id = n.owner_id WHERE NOT n.private ORDER BY n.id DESC LIMIT 20"
+    )
 
 
 def notes_by(owner_id: int, with_private: bool) -> list[dict]:
-    return db.all_rows(f"SELECT {NOTE} FROM notes WHERE owner_id = :o AND (NOT private OR :p) ORDER BY id DESC",
-                       o=owner_id, p=with_private)
+    return db.all_rows(
+        f"SELECT {NOTE} FROM notes WHERE owner_id = :o AND (NOT private OR :p) ORDER BY id DESC",
+        o=owner_id,
+        p=with_private,
+    )
 
 
 def set_profile(user_id: int, display_name: str | None, bio: str | None, website: str | None) -> None:
-    db.run("UPDATE users SET display_name = COALESCE(:d, display_name), bio = COALESCE(:b, bio), "
-           "website = COALESCE(:w, website) WHERE id = :id", d=display_name, b=bio, w=website, id=user_id)
+    db.run(
+        "UPDATE users SET display_name = COALESCE(:d, display_name), bio = COALESCE(:b, bio), "
+        "website = COALESCE(:w, website) WHERE id = :id",
+        d=display_name,
+        b=bio,
+        w=website,
+        id=user_id,
+    )
