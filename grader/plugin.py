@@ -9,6 +9,7 @@ reports are pure functions of the result model.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import signal
 import sys
 import threading
@@ -372,9 +373,10 @@ class GraderPlugin:
 
     @pytest.fixture(scope="session")
     def start_app(self, app_env: dict[str, str]) -> Callable[..., RunningApp]:
+        started = itertools.count(2)  # failed starts use up their name too: their container may remain
+
         def start(env: Mapping[str, str | None] | None = None) -> RunningApp:
-            name = f"app-{len(self.s.extra_apps) + 2}"
-            instance = self.s.runner.start(self._env(app_env, env or {}), name=name)
+            instance = self.s.runner.start(self._env(app_env, env or {}), name=f"app-{next(started)}")
             self.s.extra_apps.append(instance)
             return instance
 
