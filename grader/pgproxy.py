@@ -223,7 +223,7 @@ class PgProxy:
         host: str = "127.0.0.1",
         port: int = 0,
         max_connections: int = 256,
-        keep: int = 5_000,
+        keep: int = 2_000,
     ) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.host = host

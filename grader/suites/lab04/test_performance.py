@@ -82,7 +82,10 @@ def test_no_n_plus_one(api, pgproxy, db):
     insert_books(db, large, 25, pairs)
     counts = {}
     for author, want in ((small, 2), (large, 25)):
-        response, m, _ = _timed_get(api, pgproxy, "/books", {"author_id": author, "limit": 100})
+        # Twice each, keeping the smaller count: a request that happens to open a new database
+        # connection may run the driver's set-up queries once; that is not the app's doing.
+        runs = [_timed_get(api, pgproxy, "/books", {"author_id": author, "limit": 100}) for _ in range(2)]
+        response, m, _ = min(runs, key=lambda run: len(run[1].queries()))
         items, _ = page(response)
         expect(
             len(items) == want,
