@@ -126,6 +126,9 @@ class GraderPlugin:
         self.deadline = 0.0
         self.log_mark = 0
         self.started_at = 0.0
+        self.app_was_up = (
+            False  # whether the app had started before this check (its start-up is not the check's)
+        )
         self.stopped_during: str | None = None
 
     # -- collection ------------------------------------------------------------------------------
@@ -183,6 +186,7 @@ class GraderPlugin:
         self.s.progress.check_started(meta)
         self.recorder.clear()
         self.started_at = time.monotonic()
+        self.app_was_up = self.s.main_app is not None
         self.log_mark = self.s.main_app.logs.mark() if self.s.main_app else 0
         missing = [need for need in meta.needs if need not in self.passed]
         if missing:
@@ -265,7 +269,9 @@ class GraderPlugin:
             extra=meta.extra,
             outcome=outcome,  # type: ignore[arg-type]
             hint=meta.hint,
-            duration=round(time.monotonic() - self.started_at, 3),
+            duration=round(
+                time.monotonic() - self.started_at - (0 if self.app_was_up else self.s.app_seconds), 3
+            ),
             **fields,
         )
 
