@@ -33,6 +33,10 @@ META = pytest.StashKey["CheckMeta"]()
 GRADER_BUGS = (NameError, ImportError, SyntaxError, NotImplementedError, RecursionError, pytest.UsageError)
 
 
+class MainAppStartError(AppStartError):
+    """The main instance did not start: every check that needs it is skipped (not an extra instance)."""
+
+
 class CheckTimeout(BaseException):
     """Raised in the main thread when a check runs over its budget (BaseException: nothing swallows it)."""
 
@@ -286,10 +290,14 @@ class GraderPlugin:
             fields["request"] = as_curl(request, self.s.replay_base)
         if response is not None:
             fields["response"] = summarize(response)
-        if isinstance(exc, AppStartError):
+        if isinstance(exc, MainAppStartError):
             self.s.app_problem = self.s.app_problem or exc.reason
             self.s.app_log = self.s.app_log or exc.log_tail
             return "skipped", {"message": "not run: the app did not start"}
+        if isinstance(exc, AppStartError):  # another instance a check started itself: that check failed
+            fields["message"] = f"another instance of the app did not start: {exc.reason}."
+            fields["app_output"] = exc.log_tail[-1500:] or None
+            return "failed", fields
         if isinstance(exc, CheckFailed):
             fields.update(message=exc.message, expected=exc.expected, actual=exc.actual)
             return "failed", fields
@@ -351,7 +359,7 @@ class GraderPlugin:
     @pytest.fixture(scope="session")
     def app(self, app_env: dict[str, str]) -> RunningApp:
         if self.s.start_problem:
-            raise AppStartError(self.s.start_problem, log_tail=self.s.start_log)
+            raise MainAppStartError(self.s.start_problem, log_tail=self.s.start_log)
         env = self._env(app_env)
         started = time.monotonic()
         for command in self.s.manifest.app.setup:
@@ -364,12 +372,14 @@ class GraderPlugin:
                     else f"failed with exit code {result.exit_code}"
                 )
                 self.s.app_seconds = time.monotonic() - started
-                raise AppStartError(
+                raise MainAppStartError(
                     f"the setup command `{command}` {how}", exit_code=result.exit_code, log_tail=result.output
                 )
         self.s.progress.stage("Starting the app")
         try:
             app = self.s.runner.start(env, name="app")
+        except AppStartError as exc:
+            raise MainAppStartError(exc.reason, exit_code=exc.exit_code, log_tail=exc.log_tail) from None
         finally:
             self.s.app_seconds = time.monotonic() - started
         self.s.main_app = app

@@ -94,13 +94,17 @@ class StubServer:
         with self._lock:
             self._routes.insert(0, (method.upper(), _pattern(path), handler))
 
-    def count(self, path: str | None = None, method: str | None = None) -> int:
+    def requests(self, path: str | None = None, method: str | None = None) -> list[StubRequest]:
+        """The recorded requests (for one path and method when given), oldest first."""
         with self._lock:
-            return sum(
-                1
+            return [
+                call
                 for call in self.calls
                 if (path is None or call.path == path) and (method is None or call.method == method.upper())
-            )
+            ]
+
+    def count(self, path: str | None = None, method: str | None = None) -> int:
+        return len(self.requests(path, method))
 
     def reset(self) -> None:
         with self._lock:

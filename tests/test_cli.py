@@ -338,3 +338,20 @@ def test_watch_grades_again_when_a_file_changes(kit):
         process.communicate(timeout=30)
     assert any("PASSED" in line and "NOT" not in line for line in seen)
     assert last == 80.0
+
+
+def test_an_extra_instance_that_does_not_start_fails_only_its_check(kit, tmp_path):
+    (kit / "suites" / "lab90" / "test_extra.py").write_text(
+        '"""Extra"""\n\nfrom grader.checks import check\n\n\n'
+        '@check("an extra instance", points=1, hint="-")\n'
+        "def test_extra(start_app):\n"
+        '    start_app({"PYTHONHASHSEED": "not-a-number"})\n'
+    )
+    graded = grade("lab90", "--suites", str(kit / "suites"), tmp=tmp_path, root=kit)
+    assert graded.outcome("basics::health") == "passed"
+    assert graded.outcome("extra::extra") == "failed"
+    extra = next(c for c in graded.result.checks if c.id == "extra::extra")
+    assert extra.message.startswith("another instance of the app did not start: the app exited with code 1")
+    assert "PYTHONHASHSEED" in (extra.app_output or "")
+    assert graded.result.app.started
+    assert graded.result.app.problem is None
