@@ -98,8 +98,21 @@ class GradingSession:
         raise pytest.UsageError(f"this lab declares no {kind} service (add it to `services` in lab.toml)")
 
 
+def _module(item: pytest.Item) -> str:
+    return Path(str(item.path)).stem.removeprefix("test_")
+
+
+def _declared_order(config: pytest.Config) -> list[str]:
+    """`ORDER = ["resources", "errors", ...]` in the suite's conftest.py: its modules, in report order."""
+    conftest = config.rootpath / "conftest.py"
+    for plugin in config.pluginmanager.get_plugins():
+        if getattr(plugin, "__file__", None) and Path(plugin.__file__) == conftest:
+            return list(getattr(plugin, "ORDER", []))
+    return []
+
+
 def _check_id(item: pytest.Item) -> str:
-    module = Path(str(item.path)).stem.removeprefix("test_")
+    module = _module(item)
     name = getattr(item, "originalname", item.name).removeprefix("test_")
     return f"{module}::{name}"
 
@@ -145,7 +158,10 @@ class GraderPlugin:
                 f"{report.nodeid or 'suite'}: {_first_line(str(report.longrepr), 500)}"
             )
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        order = _declared_order(config)
+        if order:  # the report follows the contract, not the alphabet; checks keep their order in a module
+            items.sort(key=lambda item: order.index(_module(item)) if _module(item) in order else len(order))
         seen: set[str] = set()
         for item in items:
             marker = item.get_closest_marker("check")

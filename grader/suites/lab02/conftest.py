@@ -31,15 +31,6 @@ ORDER = [
 ]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        module = item.path.stem.removeprefix("test_")
-        return ORDER.index(module) if module in ORDER else len(ORDER)
-
-    items.sort(key=rank)  # stable: checks keep their order within a module
-
-
 ROTATE_EVERY = 10  # requests per identity: half the RATE_LIMIT the manifest sets
 
 

@@ -41,7 +41,7 @@ def short_app(start_app):
 
 # The report follows the contract's order, and `needs` may point at earlier categories (pytest would
 # otherwise run the modules alphabetically).
-MODULE_ORDER = [
+ORDER = [
     "registration",
     "passwords",
     "tokens",
@@ -53,12 +53,3 @@ MODULE_ORDER = [
     "lifetimes",
     "oidc",
 ]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def position(item: pytest.Item) -> int:
-        name = item.path.stem.removeprefix("test_")
-        return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
-
-    items.sort(key=position)  # stable: checks keep their order inside a module

@@ -23,7 +23,7 @@ from grader.pgproxy import PgProxy
 from grader.runners.base import RunningApp
 
 # The report follows the contract; the migrations go last because they take the schema down.
-MODULE_ORDER = [
+ORDER = [
     "resources",
     "schema",
     "integrity",
@@ -34,15 +34,6 @@ MODULE_ORDER = [
     "injection",
     "migrations",
 ]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def position(item: pytest.Item) -> int:
-        name = item.path.stem.removeprefix("test_")
-        return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
-
-    items.sort(key=position)  # stable: checks keep their order inside a module
 
 
 @pytest.fixture(scope="session")

@@ -36,15 +36,6 @@ CLOSED_REDIS = "redis://127.0.0.1:1/0"
 CLOSED_UPSTREAM = "http://127.0.0.1:1"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        module = item.path.stem.removeprefix("test_")
-        return ORDER.index(module) if module in ORDER else len(ORDER)
-
-    items.sort(key=rank)
-
-
 @pytest.fixture(scope="session")
 def catalog() -> Iterator[Catalog]:
     with StubServer() as stub:
