@@ -74,13 +74,14 @@ def _grade_once(
     runner: RunnerChoice,
     suites: Path | None,
     verbose: bool,
+    only: list[str] | None = None,
 ) -> GradeResult:
     chosen, note = choose_runner(runner.value)
     if note:
         out.print(f"[dim]{note}[/]")
     notes: list[str] = []
     with terminal.LiveProgress(out, f"Grading {lab.id}") as live:
-        result = grade(lab, submission, runner=chosen, suites=suites, progress=live, notes=notes)
+        result = grade(lab, submission, runner=chosen, suites=suites, progress=live, notes=notes, only=only)
     for line in notes:
         out.print(f"[yellow]Note:[/] {line}")
     terminal.render(result, out, verbose=verbose)
@@ -106,12 +107,17 @@ def run(
         Path | None, typer.Option("--gradescope", help="write a Gradescope results.json")
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show the app's output")] = False,
+    only: Annotated[
+        str | None,
+        typer.Option("--only", help="only these checks or modules (comma-separated), with what they need"),
+    ] = None,
 ) -> None:
     """Grade one lab (the default command: `grade lab02`)."""
     root = kit_root()
     lab = resolve(lab_name, root)
     submission = _submission(lab, path, solution)
-    result = _grade_once(lab, submission, runner, suites, verbose)
+    selection = [name.strip() for name in only.split(",") if name.strip()] if only else None
+    result = _grade_once(lab, submission, runner, suites, verbose, selection)
     if json_file:
         _write(json_file, formats.to_json(result))
     if junit_file:
@@ -121,7 +127,7 @@ def run(
     if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(formats.to_github_summary(result))
-    if path is None and not solution:
+    if path is None and not solution and selection is None:  # a partial run is no score for the lab
         progress_state.record(root, result)
     raise typer.Exit(result.exit_code)
 

@@ -96,6 +96,7 @@ def grade(
     suites: Path | None = None,
     progress: Progress | None = None,
     notes: list[str] | None = None,
+    only: list[str] | None = None,
 ) -> GradeResult:
     """Grade `submission` against the lab's hidden suite. GraderError when it cannot grade at all."""
     progress = progress or NullProgress()
@@ -140,6 +141,7 @@ def grade(
             start_problem=start_problem,
             start_log=start_log,
             replay_base=f"http://localhost:{app_section.port}",
+            only=only,
         )
         plugin = GraderPlugin(session)
         mark = time.monotonic()
@@ -155,6 +157,7 @@ def grade(
         raise KeyboardInterrupt  # Ctrl-C during the suite: everything is cleaned up, nothing to report
     result = _result(lab, submission, runner, session, code, started_at, time.monotonic() - started)
     result.timings = {name: round(seconds, 3) for name, seconds in timings.items()}
+    result.only = only
     return result
 
 
@@ -172,6 +175,8 @@ def _result(
     error = None
     if session.collect_errors:
         error = "The hidden suite could not be loaded: " + "; ".join(session.collect_errors[:3])
+        if session.only is not None and all(e.startswith("--only ") for e in session.collect_errors):
+            error = "; ".join(session.collect_errors[:3]) + "."
     elif code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
         error = f"pytest stopped with exit code {int(code)} while running the suite."
     elif not checks:

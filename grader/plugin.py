@@ -9,6 +9,7 @@ reports are pure functions of the result model.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import itertools
 import signal
 import sys
@@ -82,6 +83,7 @@ class GradingSession:
     )
     start_log: str = ""
     replay_base: str | None = None
+    only: list[str] | None = None  # check ids or modules to run (with their prerequisites); None: all
     # filled in while the suite runs
     main_app: RunningApp | None = None
     app_problem: str | None = None
@@ -193,8 +195,36 @@ class GraderPlugin:
             )
         if self.s.collect_errors:
             items.clear()  # a broken suite grades nothing: grading.py reports a grader error
-        else:
-            self.s.progress.checks_total(len(items))
+            return
+        if self.s.only is not None:
+            kept = self._select(items)
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
+        self.s.progress.checks_total(len(items))
+
+    def _select(self, items: list[pytest.Item]) -> list[pytest.Item]:
+        """The checks --only names (an id, or a module for all its checks) and what they need, in order."""
+        metas = {item.stash[META].id: item.stash[META] for item in items}
+        modules = {check_id.split("::")[0] for check_id in metas}
+        wanted: set[str] = set()
+        for name in self.s.only or []:
+            if name in metas:
+                wanted.add(name)
+            elif name in modules:
+                wanted.update(check_id for check_id in metas if check_id.startswith(name + "::"))
+            else:
+                close = difflib.get_close_matches(name, [*metas, *modules], n=1)
+                self.s.collect_errors.append(
+                    f"--only {name}: no such check or module"
+                    + (f" (did you mean {close[0]}?)" if close else "")
+                )
+        pending = list(wanted)
+        while pending:  # prerequisites come along: a check runs only after what it needs
+            for need in metas[pending.pop()].needs:
+                if need not in wanted:
+                    wanted.add(need)
+                    pending.append(need)
+        return [] if self.s.collect_errors else [item for item in items if item.stash[META].id in wanted]
 
     # -- running ---------------------------------------------------------------------------------
     def pytest_sessionstart(self) -> None:

@@ -73,6 +73,9 @@ class GradeResult(_Model):
         "start-up), suite (the checks), cleanup",
     )
     app: AppInfo
+    only: list[str] | None = Field(
+        None, description="the checks or modules asked for with --only (a partial run)"
+    )
     checks: list[CheckResult]
     error: str | None = Field(None, description="why the grader could not grade (status error)")
     versions: Versions

@@ -355,3 +355,17 @@ def test_an_extra_instance_that_does_not_start_fails_only_its_check(kit, tmp_pat
     assert "PYTHONHASHSEED" in (extra.app_output or "")
     assert graded.result.app.started
     assert graded.result.app.problem is None
+
+
+def test_only_runs_the_named_checks_with_their_prerequisites(kit, tmp_path):
+    graded = grade(
+        "lab90", "--suites", str(kit / "suites"), "--only", "basics::greeting", tmp=tmp_path, root=kit
+    )
+    assert graded.exit_code == 0, graded.stderr
+    assert [check.id for check in graded.result.checks] == ["basics::health", "basics::greeting"]
+    assert graded.result.only == ["basics::greeting"]
+    assert "Partial run: only basics::greeting" in graded.stdout
+    assert not (kit / ".grade" / "state.json").exists()  # a partial run is no score for the lab
+    wrong = grade("lab90", "--suites", str(kit / "suites"), "--only", "basic", tmp=tmp_path, root=kit)
+    assert wrong.exit_code == 2
+    assert "--only basic: no such check or module (did you mean basics?)" in wrong.result.error

@@ -105,6 +105,10 @@ def render(result: GradeResult, console: Console, *, verbose: bool = False) -> N
     head = f"[bold]{escape(result.lab)} · {escape(result.lab_title)}[/]"
     head += f"  [dim]{result.runner} runner · {result.duration:.1f} s[/]"
     console.print(head)
+    if result.only is not None:
+        console.print(
+            Text(f"Partial run: only {', '.join(result.only)} (and what they need).", style="yellow")
+        )
     if not result.app.started and result.app.problem:
         body = [Text(f"The app did not start: {result.app.problem}.", style="bold red")]
         if result.app.output_tail:
