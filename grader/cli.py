@@ -243,13 +243,20 @@ def watch(
     lab = resolve(lab_name, root)
     result = _grade_once(lab, lab.folder, runner, suites, False)
     progress_state.record(root, result)
-    out.print(f"[dim]Watching {lab.folder} for changes (Ctrl-C to stop)…[/]")
-    for _ in watch_files(
+    announced = False
+    for changes in watch_files(
         lab.folder,
         watch_filter=lambda change, name: (
             not any(part in name for part in ("__pycache__", ".pytest_cache", ".git"))
         ),
+        yield_on_timeout=True,  # an empty first batch: the watcher is in place, a save now is seen
+        rust_timeout=300,
     ):
+        if not changes:
+            if not announced:
+                out.print(f"[dim]Watching {lab.folder} for changes (Ctrl-C to stop)…[/]")
+                announced = True
+            continue
         out.rule()
         result = _grade_once(lab, lab.folder, runner, suites, False)
         progress_state.record(root, result)
