@@ -70,12 +70,27 @@ def _run_as(
     return subprocess.run(argv, check=True, capture_output=True, timeout=60, **user, **kwargs)  # type: ignore[call-overload]
 
 
-class EmbeddedPostgres:
-    kind = "postgres"
+class _ServerProcess:
+    """A server process of our own with its data folder: stop() kills its group and removes the folder."""
 
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.workdir: Path | None = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, 9)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+            self.process = None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+
+class EmbeddedPostgres(_ServerProcess):
+    kind = "postgres"
 
     def _template(self, binaries: Path, owner: tuple[int, int] | None) -> Path:
         """initdb once per machine; every run copies the result (much faster than initdb each time)."""
@@ -172,17 +187,6 @@ class EmbeddedPostgres:
         url = f"postgresql://{APP_USER}:{APP_PASSWORD}@127.0.0.1:{port}/{APP_DB}"
         return Endpoint(kind=self.kind, app_url=url, host_url=url)
 
-    def stop(self) -> None:
-        if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, 9)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=5)
-            self.process = None
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
-
 
 def redis_binary() -> str | None:
     if found := shutil.which("redis-server"):
@@ -195,12 +199,8 @@ def redis_binary() -> str | None:
     return str(bundled) if bundled.exists() else None
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(_ServerProcess):
     kind = "redis"
-
-    def __init__(self) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
-        self.workdir: Path | None = None
 
     def start(self) -> Endpoint:
         binary = redis_binary()
@@ -240,14 +240,3 @@ class EmbeddedRedis:
             self.stop()
             raise GraderError(f"The embedded Redis did not start: {exc}.", None) from None
         return Endpoint(kind=self.kind, app_url=url, host_url=url)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, 9)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=5)
-            self.process = None
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
