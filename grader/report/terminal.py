@@ -149,7 +149,7 @@ def render(result: GradeResult, console: Console, *, verbose: bool = False) -> N
     line = Text()
     line.append(f"Score {result.score:g}/{result.max_score:g} ({result.percent:g}%)", style="bold")
     line.append(f" · pass mark {result.pass_mark:g}% · ")
-    line.append(verdict[0], style=verdict[1])
+    line.append(verdict[0] + (" (for these checks)" if result.only is not None else ""), style=verdict[1])
     counts = {o: len(result.by_outcome(o)) for o in MARKS if result.by_outcome(o)}  # type: ignore[arg-type]
     line.append("  (" + ", ".join(f"{n} {o}" for o, n in counts.items()) + ")", style="dim")
     console.print(line)
