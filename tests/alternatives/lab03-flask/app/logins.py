@@ -58,7 +58,8 @@ def start_session(response: Response, user_id: int, previous: str | None) -> Non
     ttl = env_int("SESSION_TTL")
     db.run(
         "INSERT INTO web_sessions (sid_sha256, user_id, expires_at) VALUES (%s, %s, now() + %s)",
-        sha256(sid), user_id, timedelta(seconds=ttl),
+        sha256(sid),
+        user_id,
+        timedelta(seconds=ttl),
     )
     response.set_cookie("session", sid, max_age=ttl, path="/", secure=True, httponly=True, samesite="Strict")
-

@@ -70,7 +70,8 @@ def register() -> Any:
     try:
         user = db.one(
             "INSERT INTO users (username, password_hash) VALUES (%s, %s) RETURNING id, username, role",
-            username, hasher.hash(password),
+            username,
+            hasher.hash(password),
         )
     except psycopg.errors.UniqueViolation:
         raise detail(409, "username already registered") from None
@@ -82,7 +83,10 @@ def _tokens(user_id: int, family: str) -> Response:
     db.run(
         "INSERT INTO refresh_tokens (token_sha256, family, user_id, expires_at)"
         " VALUES (%s, %s, %s, now() + %s)",
-        sha256(refresh), family, user_id, timedelta(seconds=env_int("REFRESH_TOKEN_TTL")),
+        sha256(refresh),
+        family,
+        user_id,
+        timedelta(seconds=env_int("REFRESH_TOKEN_TTL")),
     )
     response = jsonify(
         access_token=access_token(user_id),
@@ -193,8 +197,12 @@ def create_note() -> Any:
     body = _json()
     title = _text(body, "title", True)
     text = _text(body, "body", False) or ""
-    note = db.one("INSERT INTO notes (owner_id, title, body) VALUES (%s, %s, %s) RETURNING id, title, body",
-                  user["id"], title, text)
+    note = db.one(
+        "INSERT INTO notes (owner_id, title, body) VALUES (%s, %s, %s) RETURNING id, title, body",
+        user["id"],
+        title,
+        text,
+    )
     return {**(note or {}), "owner": user["username"]}, 201
 
 
@@ -215,13 +223,20 @@ def change_note(note_id: int) -> Any:
     note = _note_for(note_id, current_user())
     body = _json()
     title, text = _text(body, "title", False), _text(body, "body", False)
-    db.run("UPDATE notes SET title = coalesce(%s, title), body = coalesce(%s, body) WHERE id = %s",
-           title, text, note_id)
-    return _note_out(db.one(
-        "SELECT n.id, n.title, n.body, u.username AS owner FROM notes n JOIN users u ON u.id = n.owner_id"
-        " WHERE n.id = %s",
+    db.run(
+        "UPDATE notes SET title = coalesce(%s, title), body = coalesce(%s, body) WHERE id = %s",
+        title,
+        text,
         note_id,
-    ) or note)
+    )
+    return _note_out(
+        db.one(
+            "SELECT n.id, n.title, n.body, u.username AS owner FROM notes n JOIN users u ON u.id = n.owner_id"
+            " WHERE n.id = %s",
+            note_id,
+        )
+        or note
+    )
 
 
 @app.delete("/notes/<int:note_id>")
@@ -240,7 +255,9 @@ def create_key() -> Any:
     key = "ak_" + random_token(24)
     row = db.one(
         "INSERT INTO api_keys (user_id, name, key_sha256) VALUES (%s, %s, %s) RETURNING id, name, created_at",
-        user["id"], name, sha256(key),
+        user["id"],
+        name,
+        sha256(key),
     )
     return {**(row or {}), "created_at": row["created_at"].isoformat() if row else None, "key": key}, 201
 
@@ -260,7 +277,8 @@ def revoke_key(key_id: int) -> Any:
     user = current_user()
     changed = db.run(
         "UPDATE api_keys SET revoked_at = now() WHERE id = %s AND user_id = %s AND revoked_at IS NULL",
-        key_id, user["id"],
+        key_id,
+        user["id"],
     )
     if not changed:
         raise detail(404, "no such API key")

@@ -42,7 +42,11 @@ def login() -> Any:
     db.run(
         "INSERT INTO oidc_pending (browser_sha256, state, nonce, verifier, expires_at)"
         " VALUES (%s, %s, %s, %s, now() + %s)",
-        sha256(browser), state, nonce, verifier, timedelta(minutes=10),
+        sha256(browser),
+        state,
+        nonce,
+        verifier,
+        timedelta(minutes=10),
     )
     params = {
         "response_type": "code",
@@ -111,7 +115,8 @@ def callback() -> Any:
         "INSERT INTO users (username, external_id) VALUES (%s, %s)"
         " ON CONFLICT (external_id) DO UPDATE SET external_id = EXCLUDED.external_id"
         " RETURNING id, username, role",
-        "sso_" + sha256(external)[:24], external,
+        "sso_" + sha256(external)[:24],
+        external,
     )
     assert user is not None
     response = jsonify({"id": user["id"], "username": user["username"], "role": user["role"]})
