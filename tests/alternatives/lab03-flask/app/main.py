@@ -107,7 +107,9 @@ def _refresh(presented: str) -> Response:
         digest,
     )
     if row is None:
-        old = db.one("SELECT family, state FROM refresh_tokens WHERE token_sha256 = %s", digest)
+        # Reuses of one token revoke the same rows: each takes that token's row first, so they queue
+        # one behind the other instead of locking the family's rows in different orders (a deadlock).
+        old = db.one("SELECT family, state FROM refresh_tokens WHERE token_sha256 = %s FOR UPDATE", digest)
         if old is not None and old["state"] == "used":
             db.run("UPDATE refresh_tokens SET state = 'revoked' WHERE family = %s", old["family"])
             db.conn().commit()
