@@ -196,9 +196,7 @@ def _result(
             startup_seconds=round(main.startup_seconds, 3),
             output_tail=tail,
             output_truncated=cut,
-            problem=(
-                f"the app stopped during «{checks_stopped}»" if (checks_stopped := _stopped(checks)) else None
-            ),
+            problem=f"the app stopped during «{session.stopped_during}»" if session.stopped_during else None,
         )
     else:
         problem = session.start_problem or session.app_problem
@@ -225,10 +223,3 @@ def _result(
             platform=platform.platform(terse=True),
         ),
     )
-
-
-def _stopped(checks: list[CheckResult]) -> str | None:
-    for check in checks:
-        if check.message and "The app stopped during this check" in check.message:
-            return check.title
-    return None

@@ -92,6 +92,7 @@ class GradingSession:
     collect_errors: list[str] = field(default_factory=list)
     extra_apps: list[RunningApp] = field(default_factory=list)
     app_seconds: float = 0.0  # setup commands and start-up of the main app
+    stopped_during: str | None = None  # title of the check during which the main app stopped
 
     def endpoint(self, kind: str) -> Endpoint:
         for endpoint in self.endpoints:
@@ -148,7 +149,6 @@ class GraderPlugin:
         self.app_was_up = (
             False  # whether the app had started before this check (its start-up is not the check's)
         )
-        self.stopped_during: str | None = None
 
     # -- collection ------------------------------------------------------------------------------
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -243,8 +243,8 @@ class GraderPlugin:
             pytest.skip(f"not run: it needs «{self._title(missing[0])}», which did not pass")
         if time.monotonic() > self.deadline:
             pytest.skip(f"not run: the suite used up its {self.s.manifest.limits.total:g} s")
-        if self.stopped_during is not None:
-            pytest.skip(f"not run: the app stopped during «{self.stopped_during}»")
+        if self.s.stopped_during is not None:
+            pytest.skip(f"not run: the app stopped during «{self.s.stopped_during}»")
 
     def _title(self, check_id: str) -> str:
         for result in self.s.results:
@@ -304,8 +304,8 @@ class GraderPlugin:
             output, cut = main.logs.since(self.log_mark)
             if output:
                 fields["app_output"] = ("…\n" if cut else "") + output
-            if not main.alive() and self.stopped_during is None:
-                self.stopped_during = meta.title
+            if not main.alive() and self.s.stopped_during is None:
+                self.s.stopped_during = meta.title
                 fields["message"] = (
                     fields.get("message") or ""
                 ) + f" The app stopped during this check (exit code {main.exit_code})."

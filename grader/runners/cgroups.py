@@ -63,27 +63,6 @@ class RunCgroup:
                 found.update(int(line) for line in (path / "cgroup.procs").read_text().split())
         return found
 
-    def memory_peak(self) -> int | None:
-        for path in self.dirs:
-            for name in ("memory.max_usage_in_bytes", "memory.peak"):
-                with contextlib.suppress(OSError, ValueError):
-                    return int((path / name).read_text())
-        return None
-
-    def oom_killed(self) -> bool:
-        for path in self.dirs:
-            with contextlib.suppress(OSError):
-                text = (
-                    (path / "memory.events").read_text()
-                    if self.unified
-                    else (path / "memory.oom_control").read_text()
-                )
-                for line in text.splitlines():
-                    key, _, value = line.partition(" ")
-                    if key in ("oom_kill", "oom") and value.strip() not in ("", "0"):
-                        return True
-        return False
-
     def kill_all(self, timeout: float = 5.0) -> None:
         """SIGKILL every process in the cgroup until none is left (a fork bomb keeps forking)."""
         if self.unified and (self.dirs[0] / "cgroup.kill").exists():

@@ -357,23 +357,6 @@ class DockerRunner(Runner):
         remove_run(self.client, self.run_id)
         self.client.close()
 
-    def leftovers(self) -> list[str]:
-        client = _client()
-        try:
-            found = [
-                f"container {c.name}"
-                for c in client.containers.list(all=True, filters={"label": f"{LABEL}={self.run_id}"})
-            ]
-            found += [
-                f"network {n.name}" for n in client.networks.list(filters={"label": f"{LABEL}={self.run_id}"})
-            ]
-            found += [
-                f"volume {v.name}" for v in client.volumes.list(filters={"label": f"{LABEL}={self.run_id}"})
-            ]
-            return found
-        finally:
-            client.close()
-
 
 def remove_run(client: docker.DockerClient, run_id: str | None = None) -> dict[str, int]:
     """Remove the containers, networks and volumes of one run (or of every run when run_id is None)."""

@@ -32,7 +32,6 @@ import psutil
 from grader.errors import GraderError
 from grader.manifest import AppSection, Manifest
 from grader.runners.base import (
-    AppStartError,
     CommandResult,
     Endpoint,
     LogBuffer,
@@ -314,14 +313,6 @@ class LocalRunner(Runner):
                 service.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def leftovers(self) -> list[int]:
-        """Processes of this run still alive (the kit's tests require none after close())."""
-        if self.uid is None:
-            return [app.process.pid for app in self.apps if app.alive()]
-        return [
-            p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == self.uid
-        ]
-
 
 def run_uid(run_id: str) -> int:
     """The throwaway uid of a run, outside the ranges systems give to users and to user namespaces."""
@@ -352,11 +343,3 @@ def _kill_uid(uid: int, timeout: float = 5.0) -> None:
                 timeout=5,
                 check=False,
             )
-
-
-def ensure_started(app: RunningApp) -> None:
-    """Raise AppStartError for an app that has exited (used by the plugin between checks)."""
-    if not app.alive():
-        raise AppStartError(
-            f"the app exited with code {app.exit_code}", exit_code=app.exit_code, log_tail=app.logs.tail()[0]
-        )
