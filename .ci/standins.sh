@@ -79,6 +79,29 @@ build_redis() { # redis:8 listening on all interfaces of its container, nothing 
     --change 'CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--appendonly", "no"]'
 }
 
+build_rabbitmq() { # rabbitmq:4 from Debian's rabbitmq-server: console logs, conf.d, runs as rabbitmq
+  local tag=$1 dir
+  dir=$(rootfs rabbitmq "rabbitmq-server")
+  mkdir -p "$dir/etc/rabbitmq/conf.d"
+  install -m 0644 "$here/standins/rabbitmq-10-defaults.conf" "$dir/etc/rabbitmq/conf.d/10-defaults.conf"
+  : >"$dir/etc/rabbitmq/rabbitmq-env.conf"
+  import_dir "$dir" "$tag" \
+    --change 'ENV PATH=/usr/lib/rabbitmq/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV RABBITMQ_CONFIG_FILES=/etc/rabbitmq/conf.d' \
+    --change 'ENV RABBITMQ_DATA_DIR=/var/lib/rabbitmq' \
+    --change 'ENV HOME=/var/lib/rabbitmq' \
+    --change 'ENV LANG=C.UTF-8' \
+    --change 'USER rabbitmq' \
+    --change 'EXPOSE 5672' \
+    --change 'CMD ["rabbitmq-server"]'
+}
+
+build_mongo() { # mongo:8 served by SecantusDB (a MongoDB-wire-protocol server), on the python stand-in
+  local tag=$1
+  docker build -q -t "$tag" "$here/standins/mongo" >/dev/null
+  log "built $tag"
+}
+
 ensure() { # ensure TAG BUILDER
   local tag=$1 builder=$2
   if have "$tag"; then log "$tag present"; return; fi
@@ -92,3 +115,5 @@ ensure() { # ensure TAG BUILDER
 ensure python:3.13-slim build_python
 ensure postgres:17 build_postgres
 ensure redis:8 build_redis
+ensure rabbitmq:4 build_rabbitmq
+ensure mongo:8 build_mongo

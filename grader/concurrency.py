@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
+
+from grader import deadline
 
 T = TypeVar("T")
 
@@ -15,8 +18,10 @@ def burst(n: int, call: Callable[[int], T], *, timeout: float = 30.0) -> list[T 
 
     Returns the results in order; an exception raised by a call is returned in its place, so one
     failing request never hides the others. Bounded: a call still running after `timeout` seconds
-    is reported as TimeoutError.
+    (or when the check's deadline comes first) is reported as TimeoutError. The calls run under the
+    check's deadline; the check's own budget is never swallowed (only Exceptions are kept as results).
     """
+    timeout = deadline.remaining(timeout, what="the burst")
     barrier = threading.Barrier(n)
 
     def run(i: int) -> T:
@@ -25,11 +30,12 @@ def burst(n: int, call: Callable[[int], T], *, timeout: float = 30.0) -> list[T 
 
     results: list[T | BaseException] = []
     with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(run, i) for i in range(n)]
+        futures = [pool.submit(deadline.spawn_context(run), i) for i in range(n)]
+        ends = time.monotonic() + timeout
         for future in futures:
             try:
-                results.append(future.result(timeout=timeout))
-            except BaseException as exc:  # noqa: BLE001 - kept as a result on purpose
+                results.append(future.result(timeout=max(0.0, ends - time.monotonic())))
+            except Exception as exc:  # noqa: BLE001 - kept as a result on purpose
                 results.append(
                     exc if not isinstance(exc, TimeoutError) else TimeoutError("no answer in time")
                 )

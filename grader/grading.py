@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -17,11 +18,11 @@ import pytest
 
 from grader import __version__
 from grader.errors import GraderError
-from grader.labs import Lab
+from grader.labs import Lab, submission_file
 from grader.manifest import AppSection, load_app_override
 from grader.plugin import GraderPlugin, GradingSession, NullProgress, Progress, run_suite
-from grader.results import AppInfo, CheckResult, GradeResult, Versions, percent, total
-from grader.runners.base import Runner, SubmissionError
+from grader.results import AppInfo, CategoryScore, CheckResult, GradeResult, Versions, percent, total
+from grader.runners.base import Endpoint, Runner, SubmissionError
 
 
 def docker_status() -> tuple[bool, str]:
@@ -37,15 +38,33 @@ def docker_status() -> tuple[bool, str]:
         client.close()
         return True, f"Docker engine {version}"
     except DockerException as exc:
+        if _permission_denied(exc):  # an engine is there; this user may not talk to it
+            host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")
+            return False, (
+                f"permission denied on {host}: add yourself to the docker group "
+                "(sudo usermod -aG docker $USER, then log in again), or use --runner local"
+            )
         reason = str(exc).split("(")[0].strip() or type(exc).__name__
         return False, f"no Docker engine answers ({reason})"
+
+
+def _permission_denied(exc: BaseException) -> bool:
+    """Whether a PermissionError is anywhere in the chain (requests and urllib3 wrap it twice)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, PermissionError) or "Permission denied" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def make_runner(name: str, lab: Lab, run_id: str) -> Runner:
     if name == "local":
         from grader.runners.local import LocalRunner
 
-        return LocalRunner(lab.manifest, run_id=run_id)
+        return LocalRunner(lab.manifest, run_id=run_id, hide=(lab.root,))
     if name == "docker":
         from grader.runners.docker import DockerRunner
 
@@ -73,7 +92,8 @@ def choose_runner(requested: str) -> tuple[str, str | None]:
 def app_section_for(lab: Lab, submission: Path) -> AppSection:
     """How to start the submission: its own lab.toml may change the command, port and probe (another
     framework starts differently); the contract (env, setup, limits, pass mark) always comes from the kit."""
-    override = load_app_override(submission / "lab.toml")
+    own = submission_file(submission, "lab.toml")
+    override = load_app_override(own) if own is not None else None
     if override is None:
         return lab.manifest.app
     return lab.manifest.app.model_copy(
@@ -81,7 +101,7 @@ def app_section_for(lab: Lab, submission: Path) -> AppSection:
     )
 
 
-def base_env(lab: Lab, endpoints: list) -> dict[str, str]:
+def base_env(lab: Lab, endpoints: list[Endpoint]) -> dict[str, str]:
     env = dict(lab.manifest.app.env)
     for endpoint in endpoints:
         env[endpoint.variable] = endpoint.app_url
@@ -97,6 +117,7 @@ def grade(
     progress: Progress | None = None,
     notes: list[str] | None = None,
     only: list[str] | None = None,
+    jobs: int | None = None,
 ) -> GradeResult:
     """Grade `submission` against the lab's hidden suite. GraderError when it cannot grade at all."""
     progress = progress or NullProgress()
@@ -114,6 +135,8 @@ def grade(
     )  # set by the kit's tests to find leftovers
     timings: dict[str, float] = {}
     active = make_runner(runner, lab, run_id)
+    if isinstance(hide := getattr(active, "hide", None), list):
+        hide.append(suite)  # a teacher's suites are as secret as the kit's
     try:
         start_problem, start_log = None, ""
         progress.stage("Preparing the submission" if runner == "local" else "Building the image")
@@ -143,6 +166,8 @@ def grade(
             replay_base=f"http://localhost:{app_section.port}",
             only=only,
         )
+        if jobs is not None:
+            session.jobs = jobs
         plugin = GraderPlugin(session)
         mark = time.monotonic()
         code = run_suite(suite, plugin)
@@ -156,9 +181,63 @@ def grade(
     if code == pytest.ExitCode.INTERRUPTED and not session.collect_errors:
         raise KeyboardInterrupt  # Ctrl-C during the suite: everything is cleaned up, nothing to report
     result = _result(lab, submission, runner, session, code, started_at, time.monotonic() - started)
+    _map_back(result, _copy_root(active, submission), submission)
     result.timings = {name: round(seconds, 3) for name, seconds in timings.items()}
     result.only = only
     return result
+
+
+def _copy_root(active: Runner, submission: Path) -> str | None:
+    """Where the app ran from: the local runner's copy, or the image's last WORKDIR in the Dockerfile."""
+    if (appdir := getattr(active, "appdir", None)) is not None:
+        return str(appdir)
+    path = submission / "Dockerfile"
+    try:
+        if path.is_symlink():  # a submission's link is never followed (it could lead anywhere as root)
+            return None
+        dockerfile = path.read_text(encoding="utf-8", errors="replace")[:100_000]
+    except OSError:
+        return None
+    workdirs = re.findall(r"^\s*WORKDIR\s+(/\S+)\s*$", dockerfile, flags=re.MULTILINE | re.IGNORECASE)
+    return workdirs[-1].rstrip("/") if workdirs else None
+
+
+def _map_back(result: GradeResult, copy: str | None, submission: Path) -> None:
+    """Tracebacks name the learner's own files, not the temporary copy (or the image) the app ran from."""
+    if not copy or copy == "/":
+        return
+    pattern = re.compile(r'(File ")' + re.escape(copy.rstrip("/")) + "/")
+    target = str(submission) + "/"
+
+    def mapped(text: str | None) -> str | None:
+        return pattern.sub(lambda found: found.group(1) + target, text) if text else text
+
+    result.app.output_tail = mapped(result.app.output_tail) or ""
+    for check in result.checks:
+        check.app_output = mapped(check.app_output)
+
+
+def categories_of(lab: Lab, checks: list[CheckResult]) -> list[CategoryScore]:
+    """Required points per category (suite module), in report order, with the manifest's minimums."""
+    modules: dict[str, list[CheckResult]] = {}
+    for check in checks:
+        modules.setdefault(check.id.split("::")[0], []).append(check)
+    categories = []
+    for module, members in modules.items():
+        score, maximum = total(members)
+        if not maximum:
+            continue  # only extra credit: no minimum can apply
+        categories.append(
+            CategoryScore(
+                name=members[0].category,
+                module=module,
+                score=score,
+                max_score=maximum,
+                percent=percent(score, maximum),
+                minimum=lab.manifest.minimum_for(module),
+            )
+        )
+    return categories
 
 
 def _result(
@@ -172,6 +251,9 @@ def _result(
 ) -> GradeResult:
     checks: list[CheckResult] = session.results
     score, maximum = total(checks)
+    extra_score, extra_max = total(checks, extra=True)
+    categories = categories_of(lab, checks)
+    held_back = [category.name for category in categories if category.holds_back]
     error = None
     if session.collect_errors:
         error = "The hidden suite could not be loaded: " + "; ".join(session.collect_errors[:3])
@@ -187,7 +269,8 @@ def _result(
     if error:
         status = "error"
     else:
-        status = "passed" if maximum and 100.0 * score / maximum >= lab.manifest.pass_mark else "failed"
+        passed = bool(maximum) and ratio >= lab.manifest.pass_mark and not held_back
+        status = "passed" if passed else "failed"
     main = session.main_app
     if main is not None:
         tail, cut = main.logs.tail(40)
@@ -210,7 +293,11 @@ def _result(
         score=score,
         max_score=maximum,
         percent=ratio,
+        extra_score=extra_score,
+        extra_max_score=extra_max,
         pass_mark=lab.manifest.pass_mark,
+        categories=categories,
+        held_back_by=held_back,
         started_at=started_at,
         duration=round(duration, 3),
         app=app,

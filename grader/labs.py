@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,25 +47,49 @@ class Lab:
         )
 
 
-def kit_root(start: Path | None = None) -> Path:
-    """The checkout that holds labs/: $GRADE_ROOT, else the nearest parent of the working directory,
-    else the checkout this grader was installed from (pip install -e .)."""
+def kit_root() -> Path:
+    """The kit that holds labs/: $GRADE_ROOT, else the checkout this grader was installed from
+    (pip install -e .). Never the working directory or its parents: `cd SUBMISSION && grade ...` must
+    not take the policy (pass marks, suites) from a labs/ folder the submission planted."""
     if env := os.environ.get("GRADE_ROOT"):
         root = Path(env).expanduser().resolve()
         if not (root / "labs").is_dir():
             raise GraderError(f"GRADE_ROOT={env} has no labs/ folder.", "Point it at the kit's checkout.")
         return root
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "labs").is_dir() and (folder / "grader").is_dir():
-            return folder
     installed = Path(__file__).resolve().parent.parent
     if (installed / "labs").is_dir():
         return installed
     raise GraderError(
-        "Cannot find the kit's labs/ folder from here.",
-        "Run grade inside your clone of the kit, or set GRADE_ROOT to it.",
+        f"This grader ({installed}) was not installed from a checkout of the kit, so it has no labs/.",
+        "Install it with pip install -e from your clone of the kit, or set GRADE_ROOT to the clone.",
     )
+
+
+def submission_file(submission: Path, name: str, max_bytes: int = 1024 * 1024) -> Path | None:
+    """A file the grader itself reads from a submission (lab.toml, requirements.txt), or None: only a
+    regular file of the submission, never a symlink (as root it could name any file on the machine and
+    its content would be quoted in messages), a FIFO or device (a read that blocks), or a huge file."""
+    path = submission / name
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+        return None
+    if path.parent.resolve() != submission.resolve():
+        return None
+    return path
+
+
+def refuse_kit_inside(root: Path, submission: Path) -> None:
+    """A kit at or under the submission is the submission's own policy: refuse to grade with it."""
+    root, submission = root.resolve(), submission.resolve()
+    if root == submission or submission in root.parents:
+        raise GraderError(
+            f"The kit ({root}) is inside the submission ({submission}): its labs/ and suites would be "
+            "the submission's own.",
+            "Grade with a kit installed outside the submission (pip install -e, or GRADE_ROOT).",
+        )
 
 
 def discover(root: Path) -> list[Lab]:
@@ -86,7 +111,17 @@ def discover(root: Path) -> list[Lab]:
 
 def _aliases(lab: Lab) -> list[str]:
     number = lab.manifest.number
-    return [lab.id, lab.folder.name, lab.manifest.slug, str(number), f"{number:02d}"]
+    return [lab.id, lab.folder.name, lab.manifest.slug, str(number), f"{number:02d}", f"lab{number}"]
+
+
+def lab_at(where: Path, root: Path) -> Lab | None:
+    """The lab whose folder holds `where` (a learner standing in labs/lab02-rest-api/app), if any."""
+    here = where.resolve()
+    for lab in discover(root):
+        folder = lab.folder.resolve()
+        if here == folder or folder in here.parents:
+            return lab
+    return None
 
 
 def resolve(query: str, root: Path) -> Lab:

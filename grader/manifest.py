@@ -12,13 +12,50 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from grader.errors import GraderError
 
-ServiceName = Literal["postgres", "redis"]
+ServiceName = Literal["postgres", "redis", "rabbitmq", "mongodb"]
 LabId = Annotated[str, StringConstraints(pattern=r"^lab\d\d$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+MAX_COMMAND = 500  # characters: a command is a short line, never a payload
+
+
+def fill_command(command: str, host: str, port: int) -> str:
+    """`command` with {host} and {port} filled in. Only those bare fields exist: str.format would also
+    honour format specs ({port:>300000000}) and attribute lookups, which a submission must not reach."""
+    return command.replace("{host}", host).replace("{port}", str(port))
+
+
+def _check_command(command: str) -> str:
+    if len(command) > MAX_COMMAND:
+        raise ValueError(f"a command is at most {MAX_COMMAND} characters")
+    if any(ord(ch) < 32 for ch in command):
+        raise ValueError("a command is one line of printable characters")
+    rest = command.replace("{host}", "").replace("{port}", "")
+    if "{" in rest or "}" in rest:
+        raise ValueError("the only placeholders are {host} and {port}")
+    words = shlex.split(command)
+    if not words or words[0] not in ("python", "python3"):
+        raise ValueError(f"commands start with `python` (got {command!r})")
+    return command
+
+
+class ProcessSection(_Strict):
+    """Another process of the submission started beside the app (a worker, a second service)."""
+
+    command: str = Field(description="how to start it; {host} and {port} are filled in")
+    port: int | None = Field(None, ge=1, le=65535, description="the port it listens on, if it serves HTTP")
+    ready: str | None = Field(None, pattern=r"^/", description="readiness probe (needs port)")
+    env: dict[str, str] = Field(default_factory=dict, description="variables for this process only")
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str) -> str:
+        return _check_command(value)
 
 
 class AppSection(_Strict):
@@ -32,9 +69,7 @@ class AppSection(_Strict):
     @classmethod
     def _python_commands(cls, value: str | list[str]) -> str | list[str]:
         for command in [value] if isinstance(value, str) else value:
-            words = shlex.split(command)
-            if not words or words[0] not in ("python", "python3"):
-                raise ValueError(f"commands start with `python` (got {command!r})")
+            _check_command(command)
         return value
 
 
@@ -52,9 +87,37 @@ class Manifest(_Strict):
     stage: str = Field(min_length=2, description="the roadmap stage the lab follows")
     services: list[ServiceName] = Field(default_factory=list)
     pass_mark: float = Field(80, ge=0, le=100, description="percent of the points needed to pass")
+    category_minimum: float = Field(
+        0, ge=0, le=100, description="percent of its points every category needs, or the run fails"
+    )
+    category_minimums: dict[str, float] = Field(
+        default_factory=dict,
+        description="per suite module: percent of its points needed, overriding category_minimum",
+    )
     app: AppSection
+    processes: dict[str, ProcessSection] = Field(
+        default_factory=dict, description="more processes started beside the app, by name"
+    )
     commands: dict[str, str] = Field(default_factory=dict)
     limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("category_minimums")
+    @classmethod
+    def _percentages(cls, value: dict[str, float]) -> dict[str, float]:
+        for module, minimum in value.items():
+            if not 0 <= minimum <= 100:
+                raise ValueError(f"category_minimums.{module} is a percentage (0-100)")
+        return value
+
+    @field_validator("commands")
+    @classmethod
+    def _named_commands(cls, value: dict[str, str]) -> dict[str, str]:
+        for command in value.values():
+            _check_command(command)
+        return value
+
+    def minimum_for(self, module: str) -> float:
+        return self.category_minimums.get(module, self.category_minimum)
 
     @property
     def folder_name(self) -> str:

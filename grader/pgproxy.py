@@ -370,15 +370,16 @@ class PgProxy:
             startup = await asyncio.wait_for(self._read_startup(reader, writer), STARTUP_TIMEOUT)
             if startup is None:
                 return
-            up_reader, upstream = await asyncio.wait_for(
+            up_reader, up_writer = await asyncio.wait_for(
                 asyncio.open_connection(*self.upstream, limit=CHUNK), CONNECT_TIMEOUT
             )
-            upstream.write(startup)
-            await upstream.drain()
+            upstream = up_writer
+            up_writer.write(startup)
+            await up_writer.drain()
             code = struct.unpack("!I", startup[4:8])[0]
             if code == CANCEL_REQUEST:  # the server acts on it and closes; nothing comes back
                 return
-            await self._relay(reader, writer, up_reader, upstream)
+            await self._relay(reader, writer, up_reader, up_writer)
         except asyncio.CancelledError:
             pass
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -485,14 +486,19 @@ class PgProxy:
             portal, bound = _bind_message(body, cut)
             conn.remember(conn.portals, portal, bound)
         elif kind == b"E":
-            bound = conn.portals.get(_cstrings(body, 1)[0])
-            prepared = conn.prepared.get(bound.statement) if bound is not None else None
-            if bound is None or prepared is None:
+            portal_run = conn.portals.get(_cstrings(body, 1)[0])
+            statement = conn.prepared.get(portal_run.statement) if portal_run is not None else None
+            if portal_run is None or statement is None:
                 self._record(Statement("<prepared before the proxy saw it>", "extended", params=None))
             else:
                 self._record(
                     Statement(
-                        prepared.sql, "extended", prepared.types, bound.params, bound.formats, prepared.cut
+                        statement.sql,
+                        "extended",
+                        statement.types,
+                        portal_run.params,
+                        portal_run.formats,
+                        statement.cut,
                     )
                 )
         elif kind == b"C" and body:

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from grader import deadline as check_deadline
+
 T = TypeVar("T")
 
 
@@ -29,15 +31,21 @@ def eventually(
     """Call `probe` until `until(result)` holds; return that result, or raise TimedOut after `timeout`.
 
     Exceptions listed in `transient` count as "not yet". The interval grows gently so a slow
-    condition does not cost many polls, and never beyond a quarter of a second.
+    condition does not cost many polls, and never beyond a quarter of a second. The check's own
+    deadline shortens `timeout` when it comes first.
     """
+    try:
+        timeout = check_deadline.remaining(timeout, what=what)
+    except check_deadline.DeadlineExceeded:
+        timeout = 0.0
     deadline = time.monotonic() + timeout
     last: object = None
     while True:
         try:
-            last = probe()
-            if until(last):  # type: ignore[arg-type]
-                return last  # type: ignore[return-value]
+            value = probe()
+            last = value
+            if until(value):
+                return value
         except transient as exc:
             last = exc
         if time.monotonic() >= deadline:

@@ -42,6 +42,10 @@ class StubResponse:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     delay: float = 0.0  # seconds before answering: simulates a slow upstream, never used to synchronise
+    # seconds between the body's pieces, after the headers went out at once: an upstream that starts in
+    # time and then trickles (only a bound on the whole call cuts it off, not one per read)
+    trickle: float = 0.0
+    pieces: int = 8
 
     @classmethod
     def json(cls, data: Any, status: int = 200, **kwargs: Any) -> StubResponse:
@@ -169,8 +173,19 @@ class StubServer:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if self.command == "HEAD":
+                    return
+                if not response.trickle:
                     self.wfile.write(response.body)
+                    return
+                size = max(1, -(-len(response.body) // response.pieces))
+                try:
+                    for start in range(0, len(response.body), size):
+                        self.wfile.write(response.body[start : start + size])
+                        self.wfile.flush()
+                        time.sleep(response.trickle)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up waiting: what the check wants
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 

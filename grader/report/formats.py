@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from grader.report.causes import replay_note
+from grader.report.safe import markdown_text, sanitized, xml_text
 from grader.results import CheckResult, GradeResult
 
 OUTPUT_LIMIT = 2000
@@ -15,6 +17,8 @@ def _details(check: CheckResult) -> str:
     for label, value in (
         ("expected", check.expected),
         ("got", check.actual),
+        ("before the request", replay_note(check)),
+        *(("first", command) for command in check.replay_first),
         ("request", check.request),
         ("response", check.response),
         ("hint", check.hint),
@@ -35,6 +39,7 @@ def to_json(result: GradeResult) -> str:
 
 def to_junit(result: GradeResult) -> str:
     """JUnit XML: one testsuite per lab, one testcase per check (classname = category)."""
+    result = sanitized(result, xml_text)  # characters XML cannot hold are dropped, not written
     counts = {
         outcome: len(result.by_outcome(outcome)) for outcome in ("failed", "timeout", "skipped", "error")
     }
@@ -62,6 +67,9 @@ def to_junit(result: GradeResult) -> str:
         ET.SubElement(properties, "property", {"name": name, "value": str(value)})
     if not result.app.started:
         ET.SubElement(properties, "property", {"name": "app_problem", "value": result.app.problem or ""})
+    if result.held_back_by:
+        value = " ".join(result.held_back_reasons)
+        ET.SubElement(properties, "property", {"name": "held_back_by", "value": value})
     for check in result.checks:
         case = ET.SubElement(
             suite,
@@ -92,11 +100,13 @@ MARKS = {"passed": "✅", "failed": "❌", "timeout": "⏱️", "skipped": "⏭�
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    """One table cell: on one line (the text is already escaped, pipes included)."""
+    return " ".join(text.split())
 
 
 def to_github_summary(result: GradeResult) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY: the score first, then every check, failures with their hints."""
+    result = sanitized(result, markdown_text)  # no HTML, links or table breaks from the app's text
     verdict = {"passed": "passed ✅", "failed": "not passed ❌", "error": "could not be graded ⚠️"}[
         result.status
     ]
@@ -111,6 +121,8 @@ def to_github_summary(result: GradeResult) -> str:
         lines += [f"> {result.error}", ""]
     if not result.app.started and result.app.problem:
         lines += [f"> The app did not start: {result.app.problem}", ""]
+    for reason in result.held_back_reasons:
+        lines += [f"> {reason}", ""]
     lines += ["| | Check | Points |", "|---|---|---|"]
     for check in result.checks:
         lines.append(
@@ -147,6 +159,8 @@ def to_gradescope(result: GradeResult) -> str:
     summary = (
         f"{result.lab} · {result.lab_title}: {result.score:g}/{result.max_score:g} ({result.percent:g}%)"
     )
+    if result.held_back_by:
+        summary += f", pass mark {result.pass_mark:g}%: not passed\n\n" + "\n".join(result.held_back_reasons)
     if result.error:
         summary += f"\n\n{result.error}"
     if not result.app.started and result.app.problem:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from grader.http import BoundedClient
 from grader.manifest import AppSection, Manifest
 
 
@@ -60,13 +61,18 @@ class CommandResult:
 class Endpoint:
     """A service of the run: the URL the app uses, and the URL the suite uses to inspect it."""
 
-    kind: str  # "postgres" | "redis"
+    kind: str  # "postgres" | "redis" | "rabbitmq" | "mongodb"
     app_url: str
     host_url: str
 
     @property
     def variable(self) -> str:
-        return {"postgres": "DATABASE_URL", "redis": "REDIS_URL"}[self.kind]
+        return {
+            "postgres": "DATABASE_URL",
+            "redis": "REDIS_URL",
+            "rabbitmq": "AMQP_URL",
+            "mongodb": "MONGODB_URL",
+        }[self.kind]
 
 
 class LogBuffer:
@@ -147,7 +153,9 @@ class RunningApp(ABC):
         started = time.monotonic()
         deadline = started + timeout
         last = "no answer"
-        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
+        # each probe ends within 2 s in all: a /health that trickles a byte a second must not hold the
+        # grader past its start-up limit (a per-read timeout alone would wait for ever)
+        with BoundedClient(base_url=self.base_url, timeout=2.0, max_body=64 * 1024) as client:
             while True:
                 if not self.alive():
                     raise AppStartError(
@@ -205,6 +213,13 @@ class Runner(ABC):
     @abstractmethod
     def expose(self, port: int) -> str:
         """`host:port` by which the app reaches a server the suite runs on 127.0.0.1:<port>."""
+
+    def expose_udp(self, port: int) -> str:
+        """`address:port` by which the app reaches a UDP server the suite runs on 127.0.0.1:<port>.
+
+        The address is an IP literal (a resolver's nameserver must be one). Runners whose app shares
+        the host's loopback (local) need no relay: this default is for them."""
+        return f"127.0.0.1:{port}"
 
     @abstractmethod
     def close(self) -> None:

@@ -17,6 +17,7 @@ import hashlib
 import os
 import secrets
 import shlex
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -25,21 +26,29 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import psutil
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound, NotFound
 from docker.models.containers import Container
 from docker.types import EndpointConfig
+from docker.utils import kwargs_from_env
 from docker.utils.build import exclude_paths
+from requests.exceptions import RequestException
+from urllib3.exceptions import HTTPError
 
 from grader.errors import GraderError
-from grader.manifest import AppSection, Manifest
+from grader.manifest import AppSection, Manifest, fill_command
 from grader.runners.base import CommandResult, Endpoint, LogBuffer, Runner, RunningApp, SubmissionError
 from grader.runners.tunnel import Tunnel, TunnelError
 
 LABEL = "backend-labs.run"
+OWNER_LABEL = "backend-labs.owner"  # the grading process: `grade clean` leaves runs whose owner still lives
 IMAGE_LABEL = "backend-labs.image"
 GATEWAY_IMAGE = os.environ.get("GRADE_GATEWAY_IMAGE", "python:3.13-slim")
 GATEWAY_PORT = 7070
+# A uid of its own (not nobody's, which others share on the host): only root may read its environment
+GATEWAY_USER = "2999999:2999999"
 BUILD_SECONDS = float(os.environ.get("GRADE_BUILD_SECONDS", "600"))
+MAX_FILES, MAX_BYTES = 5000, 100 * 1024 * 1024  # the build context, as the local runner's copy
 APP_LIMITS: dict[str, Any] = {
     "mem_limit": "1g",
     "memswap_limit": "1g",
@@ -74,25 +83,58 @@ def _client() -> docker.DockerClient:
 
 
 def context_digest(folder: Path) -> str:
-    """A hash of what `docker build` would send: the same files give the same image, so no rebuild."""
+    """A hash of what `docker build` would send: the same files give the same image, so no rebuild.
+
+    Bounded like the local runner's copy (MAX_FILES files, MAX_BYTES bytes) and hashed in chunks, so a
+    huge context is refused before it is read whole or sent; symlinks are hashed as links, not followed."""
     patterns: list[str] = []
     ignore_file = folder / ".dockerignore"
-    if ignore_file.exists():
-        patterns = [
-            line.strip()
-            for line in ignore_file.read_text().splitlines()
-            if line.strip() and not line.startswith("#")
-        ]
+    if ignore_file.is_file() and not ignore_file.is_symlink():
+        with ignore_file.open(encoding="utf-8", errors="replace") as handle:
+            patterns = [
+                line.strip()
+                for line in handle.read(65536).splitlines()
+                if line.strip() and not line.startswith("#")
+            ]
     digest = hashlib.sha256()
+    files = size = 0
     for name in sorted(exclude_paths(str(folder), patterns)):
         if IGNORED_PARTS.intersection(Path(name).parts):
             continue
         path = folder / name
-        if path.is_file() and not path.is_symlink():
-            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-        elif path.is_symlink():
+        if path.is_symlink():
             digest.update(name.encode() + b"\0link\0" + os.readlink(path).encode())
+        elif path.is_file():
+            files += 1
+            size += path.stat().st_size
+            if files > MAX_FILES or size > MAX_BYTES:
+                raise SubmissionError(
+                    f"the build context is too large (over {MAX_FILES} files or {MAX_BYTES // 2**20} MB "
+                    "outside .git, .venv and caches): add a .dockerignore"
+                )
+            digest.update(name.encode() + b"\0")
+            with path.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+            digest.update(b"\0")
     return digest.hexdigest()[:20]
+
+
+class _WatchedBuild(docker.APIClient):  # type: ignore[misc]
+    """A client of its own for one build, whose connection a watchdog can cut: a build step that
+    prints nothing (RUN sleep 900) would otherwise block the read of the build's output for ever.
+    The engine cancels a build whose client went away, and forcerm removes its container."""
+
+    response: Any = None
+
+    def _post(self, url: str, **kwargs: Any) -> Any:
+        self.response = super()._post(url, **kwargs)
+        return self.response
+
+    def cut(self) -> None:
+        with contextlib.suppress(Exception):
+            sock = self._get_raw_response_socket(self.response)
+            getattr(sock, "_sock", sock).shutdown(socket.SHUT_RDWR)
 
 
 class DockerApp(RunningApp):
@@ -132,7 +174,7 @@ class DockerApp(RunningApp):
 
     def stop(self) -> None:
         with contextlib.suppress(DockerException):
-            self.container.remove(force=True)
+            self.container.remove(force=True, v=True)  # with the anonymous volumes of a VOLUME
         self._reader.join(timeout=2)
 
 
@@ -142,7 +184,7 @@ class DockerRunner(Runner):
     def __init__(self, manifest: Manifest, *, run_id: str | None = None) -> None:
         super().__init__(manifest)
         self.run_id = run_id or secrets.token_hex(4)
-        self.labels = {LABEL: self.run_id, "backend-labs.lab": manifest.id}
+        self.labels = {LABEL: self.run_id, "backend-labs.lab": manifest.id, OWNER_LABEL: owner_id()}
         self.client = _client()
         self.image: str | None = None
         self.network: Any = None
@@ -167,15 +209,27 @@ class DockerRunner(Runner):
         except ImageNotFound:
             pass
         log = LogBuffer(max_lines=400)
-        started = time.monotonic()
+        api = _WatchedBuild(version=self.client.api.api_version, timeout=60, **kwargs_from_env())
+        finished = threading.Event()
+        expired = threading.Event()
+
+        def watchdog() -> None:  # independent of the build's output: it cuts a silent build too
+            if not finished.wait(BUILD_SECONDS):
+                expired.set()
+                while not finished.wait(0.5):  # until the read it blocks returns
+                    api.cut()
+
+        watcher = threading.Thread(target=watchdog, name="build-watchdog", daemon=True)
+        watcher.start()
         try:
-            stream = self.client.api.build(
+            stream = api.build(
                 path=str(submission),
                 tag=tag,
                 rm=True,
                 forcerm=True,
                 decode=True,
                 labels={IMAGE_LABEL: self.manifest.id},
+                # memory for the build's RUN steps; the classic builder takes no pids or CPU limit
                 container_limits={"memory": 2 * 1024**3, "memswap": 2 * 1024**3},
             )
             for chunk in stream:
@@ -184,16 +238,25 @@ class DockerRunner(Runner):
                 if "error" in chunk:
                     log.feed(chunk["error"].encode() + b"\n")
                     raise BuildError(chunk["error"].strip(), [])
-                if time.monotonic() - started > BUILD_SECONDS:
-                    raise BuildError(f"the build ran over {BUILD_SECONDS:g} s", [])
+                if expired.is_set():
+                    break
+            if expired.is_set():
+                raise BuildError(f"the build ran over {BUILD_SECONDS:g} s", [])
         except BuildError as exc:
             raise SubmissionError(
                 f"the image did not build: {str(exc).splitlines()[-1][:300]}", log_tail=log.tail(30)[0]
             ) from None
-        except APIError as exc:
-            raise SubmissionError(
-                f"the image did not build: {exc.explanation or exc}", log_tail=log.tail(30)[0]
-            ) from None
+        except (APIError, DockerException, OSError, RequestException, HTTPError) as exc:  # a cut connection
+            reason = (
+                f"the build ran over {BUILD_SECONDS:g} s"
+                if expired.is_set()
+                else str(getattr(exc, "explanation", None) or exc)[:300]
+            )
+            raise SubmissionError(f"the image did not build: {reason}", log_tail=log.tail(30)[0]) from None
+        finally:
+            finished.set()
+            watcher.join(timeout=5)
+            api.close()
         self.image = tag
 
     # -- the run's network and its gateway -----------------------------------------------------
@@ -213,12 +276,13 @@ class DockerRunner(Runner):
         try:
             self.gateway = self.client.containers.run(
                 GATEWAY_IMAGE,
-                ["python3", "-c", source, config],
+                ["python3", "-c", source],
+                environment={"GATEWAY_CONFIG": config},  # not on a command line: ps shows those to all
                 name=f"backend-labs-{self.run_id}-gateway",
                 detach=True,
                 labels=self.labels,
                 ports={f"{GATEWAY_PORT}/tcp": ("127.0.0.1", None)},
-                user="65534:65534",
+                user=GATEWAY_USER,
                 read_only=True,
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
@@ -259,11 +323,11 @@ class DockerRunner(Runner):
     # -- services --------------------------------------------------------------------------------
     def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
         from grader.services.base import start_all
-        from grader.services.containers import ContainerService
+        from grader.services.containers import container_service
 
         tunnel = self._ensure_network()
         services = [
-            ContainerService(
+            container_service(
                 kind,
                 network=self.network.name,
                 tunnel=tunnel,
@@ -295,7 +359,7 @@ class DockerRunner(Runner):
     def _container(self, command: str, env: Mapping[str, str | None], name: str) -> Container:
         assert self.image is not None, "prepare() first"
         self._ensure_network()
-        argv = shlex.split(command.format(host="0.0.0.0", port=self.app_section.port))
+        argv = shlex.split(fill_command(command, "0.0.0.0", self.app_section.port))
         endpoint = EndpointConfig(
             self.client.api._version, aliases=[name]
         )  # app, app-2, ... on the run's network
@@ -338,11 +402,21 @@ class DockerRunner(Runner):
         with contextlib.suppress(DockerException):
             output.feed(container.logs(stdout=True, stderr=True, tail=400))
         with contextlib.suppress(DockerException):
-            container.remove(force=True)
+            container.remove(force=True, v=True)
         return CommandResult(exit_code=code, output=output.tail(60)[0], duration=time.monotonic() - started)
 
     def expose(self, port: int) -> str:
         return self._ensure_network().reverse(port, port, slots=4)  # each used slot is replaced at once
+
+    def expose_udp(self, port: int) -> str:
+        """UDP datagrams to <gateway's address>:<port> reach 127.0.0.1:<port> of the host, and back.
+
+        The gateway's IP address on the run's network, not its name: a resolver's nameserver (the app
+        of a DNS lab) must be an address. TCP to the same address reaches what expose(port) relays."""
+        self._ensure_network().reverse_udp(port, port)
+        assert self.gateway is not None
+        self.gateway.reload()
+        return f"{self.gateway.attrs['NetworkSettings']['Networks'][self.network.name]['IPAddress']}:{port}"
 
     # -- cleanup -----------------------------------------------------------------------------------
     def close(self) -> None:
@@ -381,10 +455,58 @@ def remove_run(client: docker.DockerClient, run_id: str | None = None) -> dict[s
     return removed
 
 
-def clean_leftovers(*, images: bool = False) -> dict[str, int]:
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return "noboot"
+
+
+def owner_id(pid: int | None = None) -> str:
+    """`host:boot:pid:start` of a process: enough to tell, later and on this machine, whether it lives."""
+    process = psutil.Process(pid or os.getpid())
+    return f"{socket.gethostname()}:{_boot_id()}:{process.pid}:{process.create_time():.0f}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the grading process that made a run still runs here (another host's run: assume it does)."""
+    if not owner:
+        return False  # made before owners were recorded: a leftover
+    parts = owner.split(":")
+    if len(parts) != 4:
+        return False
+    host, boot, pid, start = parts
+    if host != socket.gethostname():
+        return True  # an engine shared with another machine: not ours to judge
+    if boot != _boot_id() or not pid.isdecimal():
+        return False
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.0f}" == start
+    except psutil.Error:
+        return False
+
+
+def clean_leftovers(*, images: bool = False, everything: bool = False) -> dict[str, int]:
+    """Remove the runs whose grading process has ended (killed, crashed); `everything`: every run."""
     client = _client()
     try:
-        removed = remove_run(client)
+        owners: dict[str, str | None] = {}
+        listed = [
+            *client.containers.list(all=True, sparse=True, filters={"label": LABEL}),
+            *client.networks.list(filters={"label": LABEL}),
+            *client.volumes.list(filters={"label": LABEL}),
+        ]
+        for item in listed:
+            labels = item.attrs.get("Labels") or item.attrs.get("Config", {}).get("Labels") or {}
+            if run := labels.get(LABEL):
+                owners[run] = owners.get(run) or labels.get(OWNER_LABEL)
+        removed = {"containers": 0, "networks": 0, "volumes": 0, "images": 0, "kept_runs": 0}
+        for run, owner in sorted(owners.items()):
+            if not everything and _owner_alive(owner):
+                removed["kept_runs"] += 1
+                continue
+            for kind, count in remove_run(client, run).items():
+                removed[kind] += count
         if images:
             for image in client.images.list(filters={"label": IMAGE_LABEL}):
                 with contextlib.suppress(NotFound, APIError):

@@ -15,6 +15,13 @@ host's loopback. The grader's ``grader.runners.tunnel.Tunnel`` speaks a one-line
     ``GO\\n`` on it and relays both ways. With no slot free, the client waits a little for one.
 ``PING <token>\\n``
     answer ``OK\\n`` and close: the host's readiness probe.
+``UDP <token> <port>\\n``
+    make sure UDP <port> is bound here, answer ``OK\\n``, then carry its datagrams on this
+    connection as frames (``UDP_HEADER``: a 4-byte client id, a 2-byte length, then the datagram): a
+    datagram from an app's address goes to the host under that address's id, a frame from the host
+    goes back to the address of its id. A new UDP line for the same port takes the port over (a host
+    that reconnected); when the connection ends, the port is closed. Datagrams the host cannot take
+    in time are dropped, as UDP allows.
 
 The app can reach the mux port too, but without the token every line is refused, and only ports the
 host asked for with LISTEN are served: the gateway is no way out for the app.
@@ -30,12 +37,14 @@ import collections
 import contextlib
 import hmac
 import json
+import os
 import signal
 import socket
 import struct
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -50,6 +59,9 @@ MAX_REVERSE_PORTS = 128
 MAX_SLOTS_PER_PORT = 512
 MAX_WAITERS_PER_PORT = 1024
 BACKLOG = 1024  # a burst of connections must queue, not be reset (the kernel caps it at somaxconn)
+UDP_HEADER = struct.Struct("!IH")  # client id, datagram length: one frame of a UDP relay connection
+MAX_UDP_CLIENTS = 1024  # source addresses remembered per UDP port (the oldest is forgotten)
+UDP_BACKLOG = 1 << 20  # bytes of frames queued toward the host before datagrams are dropped
 
 
 class Log:
@@ -206,12 +218,56 @@ class ReversePort:
             self.gateway.untrack(slot.writer)
 
 
+class UdpPort(asyncio.DatagramProtocol):
+    """A UDP port of the gateway whose datagrams travel as frames on one host connection."""
+
+    def __init__(self, port: int, writer: asyncio.StreamWriter) -> None:
+        self.port = port
+        self.writer = writer
+        self.transport: asyncio.DatagramTransport | None = None
+        self.ids: collections.OrderedDict[tuple[str, int], int] = collections.OrderedDict()
+        self.addresses: dict[int, tuple[str, int]] = {}
+        self.next_id = 1
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.writer.is_closing() or self.writer.transport.get_write_buffer_size() > UDP_BACKLOG:
+            return  # the host is not keeping up: drop, as UDP may
+        key = (addr[0], addr[1])
+        client = self.ids.get(key)
+        if client is None:
+            client, self.next_id = self.next_id, self.next_id % 0xFFFFFFFF + 1
+            self.ids[key] = client
+            self.addresses[client] = key
+            if len(self.ids) > MAX_UDP_CLIENTS:
+                _, oldest = self.ids.popitem(last=False)
+                self.addresses.pop(oldest, None)
+        else:
+            self.ids.move_to_end(key)
+        self.writer.write(UDP_HEADER.pack(client, len(data)) + data)
+
+    def reply(self, client: int, data: bytes) -> None:
+        address = self.addresses.get(client)
+        if address is not None and self.transport is not None:
+            self.transport.sendto(data, address)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # an ICMP error for an earlier datagram: nothing to do for UDP
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
 class Gateway:
     def __init__(self, token: str, host: str, port: int) -> None:
         self.token = token.encode()
         self.host = host
         self.port = port
         self.reverse: dict[int, ReversePort] = {}
+        self.udp: dict[int, UdpPort] = {}
         self.writers: set[asyncio.StreamWriter] = set()
         self.servers: list[asyncio.AbstractServer] = []
 
@@ -315,6 +371,12 @@ class Gateway:
                 await self.refuse(writer, "bad port")
                 return
             await self.listen(reader, writer, port)
+        elif verb == b"UDP" and len(words) == 3:
+            port = parse_port(words[2])
+            if port is None:
+                await self.refuse(writer, "bad port")
+                return
+            await self.relay_udp(reader, writer, port)
         else:
             await self.refuse(writer, "malformed line")
 
@@ -382,6 +444,38 @@ class Gateway:
         self.untrack(writer)
         state.add(Slot(reader, writer))
 
+    async def relay_udp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, port: int) -> None:
+        """Bind UDP <port> (or take it over from an earlier host connection) and relay its datagrams as
+        frames on this connection until it ends; then the port is closed."""
+        state = self.udp.get(port)
+        if state is None:
+            if len(self.udp) >= MAX_REVERSE_PORTS:
+                await self.refuse(writer, "too many UDP ports")
+                return
+            try:
+                _, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
+                    lambda: UdpPort(port, writer), local_addr=(self.host, port)
+                )
+            except OSError as exc:
+                await self.refuse(writer, f"udp {port}: {exc.strerror or exc!r}")
+                return
+            state = self.udp[port] = protocol
+        else:
+            previous, state.writer = state.writer, writer
+            previous.transport.abort()
+        writer.write(b"OK\n")
+        await writer.drain()
+        try:
+            while True:
+                client, length = UDP_HEADER.unpack(await reader.readexactly(UDP_HEADER.size))
+                state.reply(client, await reader.readexactly(length))
+        except asyncio.IncompleteReadError:
+            pass  # the host closed the relay
+        finally:
+            if state.writer is writer:  # not taken over by a newer connection
+                state.close()
+                self.udp.pop(port, None)
+
 
 def parse_port(word: bytes) -> int | None:
     if not word.isdigit() or len(word) > 5:
@@ -390,7 +484,7 @@ def parse_port(word: bytes) -> int | None:
     return port if 0 < port < 65536 else None
 
 
-async def main(config: dict) -> None:
+async def main(config: dict[str, Any]) -> None:
     host = str(config.get("host", "0.0.0.0"))  # in its container: every network it is attached to
     gateway = Gateway(str(config["token"]), host, int(config.get("port", 7070)))
     stop = asyncio.Event()
@@ -401,9 +495,11 @@ async def main(config: dict) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit('usage: gateway.py \'{"token": "...", "port": 7070, "host": "0.0.0.0"}\'')
-    conf = json.loads(sys.argv[1])
+    # The config (its token) comes from GATEWAY_CONFIG: on the command line any local user could read it
+    raw = sys.argv[1] if len(sys.argv) == 2 else os.environ.get("GATEWAY_CONFIG", "")
+    if not raw:
+        sys.exit('usage: GATEWAY_CONFIG=\'{"token": "...", "port": 7070, "host": "0.0.0.0"}\' gateway.py')
+    conf = json.loads(raw)
     if not conf.get("token"):
         sys.exit("gateway: config needs a non-empty token")
     asyncio.run(main(conf))

@@ -8,6 +8,7 @@ root) inside a cgroup that caps memory and processes; close() kills the whole tr
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -30,7 +31,8 @@ from pathlib import Path
 import psutil
 
 from grader.errors import GraderError
-from grader.manifest import AppSection, Manifest
+from grader.labs import submission_file
+from grader.manifest import AppSection, Manifest, fill_command
 from grader.runners.base import (
     CommandResult,
     Endpoint,
@@ -45,6 +47,8 @@ from grader.services.base import Service, start_all
 from grader.services.embedded import free_port
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
+GRADER_PACKAGE = Path(__file__).resolve().parent.parent
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # private to the app under a mount namespace
 IGNORED = shutil.ignore_patterns(
     ".git",
     "__pycache__",
@@ -68,18 +72,25 @@ RLIMITS = {
 }
 
 
-def _accessible_to_others(path: Path) -> bool:
-    """Whether an unprivileged user can reach `path`: every parent searchable, the file readable."""
-    path = path.resolve()
-    for parent in path.parents:
-        if not parent.stat().st_mode & stat.S_IXOTH:
-            return False
-    return bool(path.stat().st_mode & stat.S_IROTH)
+def _readable_by_others(path: Path) -> bool:
+    """Whether an unprivileged user may read `path` itself (once its parents are reachable)."""
+    return bool(path.resolve().stat().st_mode & stat.S_IROTH)
+
+
+def _closed_parents(path: Path) -> list[Path]:
+    """The folders above `path` (and above what its links lead to) an unprivileged user cannot search."""
+    found: list[Path] = []
+    for where in {path.absolute(), path.resolve()}:
+        for parent in where.parents:
+            real = parent.resolve()
+            if not real.stat().st_mode & stat.S_IXOTH and real != Path("/"):
+                found.append(real)
+    return found
 
 
 def _unsatisfied(requirements: Path) -> list[str]:
     """Pinned requirements (name==version) this Python does not have, for a one-line warning."""
-    missing = []
+    missing: list[str] = []
     if not requirements.is_file():
         return missing
     for line in requirements.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -145,8 +156,10 @@ def _kill_session(pid: int) -> None:
 class LocalRunner(Runner):
     name = "local"
 
-    def __init__(self, manifest: Manifest, *, run_id: str | None = None) -> None:
+    def __init__(self, manifest: Manifest, *, run_id: str | None = None, hide: tuple[Path, ...] = ()) -> None:
         super().__init__(manifest)
+        self.hide: list[Path] = [*hide, GRADER_PACKAGE]  # what the app must not see (as root)
+        self.private_view = False
         self.run_id = run_id or secrets.token_hex(4)
         self.notes: list[str] = []
         self.workdir = Path(tempfile.mkdtemp(prefix=f"grade-{manifest.id}-{self.run_id}-"))
@@ -158,21 +171,60 @@ class LocalRunner(Runner):
         self.uid: int | None = None
         self.cgroup: RunCgroup | None = None
         self._closed = False
+        self.veiled: list[Path] = []  # closed folders (/root) the sandbox opens around the interpreter
         if os.geteuid() == 0:
-            self._drop_privileges()
+            reason = namespaces_refused()
+            self.private_view = reason is None
+            try:
+                self._drop_privileges()
+            except GraderError:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+                raise
+            if reason:
+                self.notes.append(
+                    f"This machine refuses private mount namespaces ({reason}): the app could read the "
+                    "kit, its solutions and suites. Grade others' work with --runner docker here."
+                )
+        else:
+            self.notes.append(
+                "As a normal user the local runner cannot hide the kit from the app: it could read the "
+                "solutions and the hidden suites. Fine for self-study; grade others' work with "
+                "--runner docker, or as root."
+            )
 
     # -- confinement ---------------------------------------------------------------------------
     def _drop_privileges(self) -> None:
-        python = Path(sys.executable)
-        packages = Path(sysconfig.get_paths()["purelib"])
-        if not _accessible_to_others(python) or not _accessible_to_others(packages):
+        """As root the app runs as a throwaway user, who must reach this Python and its packages. A
+        folder on the way that is closed to others (a venv in /root) is opened in the app's own mount
+        namespace: the folder is replaced by an empty one there, with only the interpreter's folders
+        bound back. Where namespaces are refused, one sentence says how to install the kit instead."""
+        fix = (
+            "Install the kit in a virtual environment outside /root "
+            "(/usr/bin/python3 -m venv /opt/labs && /opt/labs/bin/pip install -e .), or use --runner docker."
+        )
+        needed = [Path(sys.executable), Path(sysconfig.get_paths()["purelib"]), *self._interpreter()]
+        for path in needed:
+            if not _readable_by_others(path):
+                raise GraderError(
+                    "Running as root, the local runner runs the app as an unprivileged user, who cannot "
+                    f"read {path.resolve()} (its permissions close it to other users).",
+                    fix,
+                )
+        closed = sorted(
+            {parent for path in needed for parent in _closed_parents(path)}, key=lambda path: len(path.parts)
+        )
+        if closed and not self.private_view:
             raise GraderError(
-                "Running as root, the local runner drops to an unprivileged user, "
-                f"who cannot read {python.resolve()} "
-                "or its packages.",
-                "Install the kit in a virtual environment outside /root (python3 -m venv /opt/labs), "
-                "or use --runner docker.",
+                "Running as root, the local runner runs the app as an unprivileged user, who cannot reach "
+                f"{Path(sys.executable).resolve()} or its packages in {closed[0]} (closed to other users), "
+                "and this machine refuses the private mount namespace that would open it.",
+                fix,
             )
+        self.veiled = [
+            path
+            for path in closed
+            if not any(path.is_relative_to(other) and path != other for other in closed)
+        ]
         self.uid = run_uid(self.run_id)
         self.cgroup = RunCgroup.create(
             f"{self.manifest.id}-{self.run_id}", memory_bytes=MEMORY_BYTES, max_pids=MAX_PIDS
@@ -200,6 +252,7 @@ class LocalRunner(Runner):
             "uid": self.uid,
             "gid": self.uid,
             "cwd": str(self.appdir),
+            "private": self._view() if self.private_view else None,
             "argv": argv,
             "env": dict(env),
         }
@@ -211,8 +264,30 @@ class LocalRunner(Runner):
             close_fds=True,
         )
 
+    def _interpreter(self) -> list[Path]:
+        """The folders the app's Python needs: the venv, its base installation, the executable's folder."""
+        return [
+            Path(sys.prefix).resolve(),
+            Path(sys.base_prefix).resolve(),
+            Path(sys.executable).resolve().parent,
+        ]
+
+    def _view(self) -> dict[str, list[str]]:
+        """What the sandbox hides from the app, what it gives it fresh, and what it keeps reachable."""
+        hide = {str(path.resolve()) for path in [*self.hide, *self.veiled]}
+        for package in {GRADER_PACKAGE, *_installed_grader()}:  # this kit, and the one the app would import
+            hide.add(str(package))
+            if (package.parent / "labs").is_dir() or (package.parent / "solutions").is_dir():
+                hide.add(str(package.parent))  # an editable install: the whole checkout
+        if root := os.environ.get("GRADE_ROOT"):
+            hide.add(str(Path(root).expanduser().resolve()))
+        keep = {str(self.workdir.resolve()), *(str(path) for path in self._interpreter())}
+        if self.veiled:  # the venv's own bin/python link, reached through the folder the sandbox opened
+            keep.add(str(Path(sys.executable).absolute().parent))
+        return {"hide": sorted(hide), "keep": sorted(keep), "scratch": list(SCRATCH)}
+
     def _argv(self, command: str, port: int) -> list[str]:
-        words = shlex.split(command.format(host="127.0.0.1", port=port))
+        words = shlex.split(fill_command(command, "127.0.0.1", port))
         return [sys.executable, *words[1:]]  # the manifest's `python` is this kit's Python
 
     def _environment(self, env: Mapping[str, str | None], port: int) -> dict[str, str]:
@@ -256,17 +331,18 @@ class LocalRunner(Runner):
             for folder, _dirs, names in os.walk(self.appdir):
                 os.chmod(folder, 0o755)
                 for name in names:
-                    path = os.path.join(folder, name)
-                    if not os.path.islink(path):
-                        os.chmod(path, 0o644 | (os.stat(path).st_mode & 0o111))
+                    file = os.path.join(folder, name)
+                    if not os.path.islink(file):
+                        os.chmod(file, 0o644 | (os.stat(file).st_mode & 0o111))
             os.chown(self.home, self.uid, self.uid)
             self.home.chmod(0o700)
-        if missing := _unsatisfied(submission / "requirements.txt"):
+        requirements = submission_file(submission, "requirements.txt")
+        if requirements is not None and (missing := _unsatisfied(requirements)):
             self.notes.append(
                 "requirements.txt asks for what this Python does not have: "
                 + ", ".join(missing[:5])
                 + (" …" if len(missing) > 5 else "")
-                + f". Install it with: pip install -r {submission / 'requirements.txt'}"
+                + f". Install it with: pip install -r {requirements}"
             )
 
     def start_services(self, kinds: list[str], run_id: str) -> list[Endpoint]:
@@ -314,6 +390,39 @@ class LocalRunner(Runner):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+@functools.cache
+def _installed_grader() -> tuple[Path, ...]:
+    """The grader package the app's interpreter imports outside this checkout: another kit installed in
+    the venv (an editable install of another checkout) is as much the kit as this one."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", "import grader, os; print(os.path.dirname(grader.__file__))"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd="/",
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    found = done.stdout.strip()
+    return (Path(found).resolve(),) if done.returncode == 0 and found else ()
+
+
+@functools.cache
+def namespaces_refused() -> str | None:
+    """None when the sandbox can make private mount and IPC namespaces here, else why not."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", str(SANDBOX), "--probe"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return str(exc)
+    if done.returncode == 0:
+        return None
+    lines = done.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit {done.returncode}"
+
+
 def run_uid(run_id: str) -> int:
     """The throwaway uid of a run, outside the ranges systems give to users and to user namespaces."""
     return FIRST_UID + int(hashlib.sha256(run_id.encode()).hexdigest(), 16) % 900_000
@@ -336,7 +445,7 @@ def _kill_uid(uid: int, timeout: float = 5.0) -> None:
             return
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             subprocess.run(
-                [sys.executable, "-I", "-S", "-c", script],
+                [os.path.realpath(sys.executable), "-I", "-S", "-c", script],  # not a link in /root
                 user=uid,
                 group=uid,
                 extra_groups=[],

@@ -7,6 +7,8 @@ container publishes one port on the host's loopback; a ``Tunnel`` turns it into 
 * ``forward("app", 8000)`` -> a port on 127.0.0.1 of the host that reaches ``app:8000``;
 * ``reverse(port, local)`` -> ``"gateway:<port>"``, an address the app dials to reach a server the suite
   runs on the host's 127.0.0.1 (an upstream stub, a database proxy, an identity provider).
+* ``reverse_udp(port, local)`` -> ``"gateway:<port>"`` for UDP: datagrams the app sends there reach
+  127.0.0.1:<local> of the host (a DNS server the suite runs), and the answers come back.
 
 The suite is synchronous (pytest, httpx), so the tunnel runs its own asyncio loop in one daemon thread
 and its methods block until the loop has done the work.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import socket
 import threading
@@ -26,7 +29,15 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
-from grader.runners.gateway import BACKLOG, STREAM_LIMIT, relay, reset
+from grader.runners.gateway import (
+    BACKLOG,
+    MAX_UDP_CLIENTS,
+    STREAM_LIMIT,
+    UDP_BACKLOG,
+    UDP_HEADER,
+    relay,
+    reset,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,6 +66,21 @@ class _Reverse:
     local_port: int
     ready: asyncio.Future[None]
     workers: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+class _UdpAnswers(asyncio.DatagramProtocol):
+    """What the host's server answers one app address: framed back to the gateway under its id."""
+
+    def __init__(self, writer: asyncio.StreamWriter, client: int) -> None:
+        self.writer = writer
+        self.client = client
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if not self.writer.is_closing() and self.writer.transport.get_write_buffer_size() <= UDP_BACKLOG:
+            self.writer.write(UDP_HEADER.pack(self.client, len(data)) + data)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # nothing listens there (ICMP port unreachable): the datagram is lost, as UDP allows
 
 
 class Tunnel:
@@ -114,6 +140,17 @@ class Tunnel:
         if slots < 1:
             raise ValueError("slots must be at least 1")
         self._call(self._reverse(remote_port, local_port, slots), CONNECT_TIMEOUT + ANSWER_TIMEOUT)
+        return f"gateway:{remote_port}"
+
+    def reverse_udp(self, remote_port: int, local_port: int) -> str:
+        """Let the app send UDP datagrams to ``gateway:<remote_port>`` and have them reach
+        127.0.0.1:<local_port> of the host; answers go back to the app's address.
+
+        Each address the app sends from gets its own socket here (like a NAT), so a server that answers
+        each datagram where it came from works unchanged. Returns once the gateway bound the port, or
+        raises TunnelError with the gateway's reason. Same ports again: a no-op. A relay connection that
+        breaks is opened again (the gateway binds the port anew)."""
+        self._call(self._reverse_udp(remote_port, local_port), CONNECT_TIMEOUT + ANSWER_TIMEOUT)
         return f"gateway:{remote_port}"
 
     def close(self) -> None:
@@ -341,6 +378,70 @@ class Tunnel:
             self._drop(writer)  # the app sees its connection reset
             return
         await self._pipe(reader, writer, local_reader, local_writer)
+
+    # reverse UDP --------------------------------------------------------------------------------------
+
+    async def _reverse_udp(self, remote_port: int, local_port: int) -> None:
+        udp: dict[int, _Reverse] = self.__dict__.setdefault("_udp_reverses", {})  # loop thread only
+        existing = udp.get(remote_port)
+        if existing is not None:
+            if existing.local_port != local_port:
+                raise ValueError(
+                    f"gateway:{remote_port}/udp already leads to port {existing.local_port}, not {local_port}"
+                )
+            await asyncio.shield(existing.ready)
+            return
+        reverse = udp[remote_port] = _Reverse(remote_port, local_port, self._loop.create_future())
+        first: asyncio.Future[None] = self._loop.create_future()
+        reverse.workers = [self._spawn(self._udp_worker(reverse, first))]
+        try:
+            await first
+        except BaseException as exc:
+            del udp[remote_port]
+            reverse.ready.set_exception(exc if isinstance(exc, Exception) else TunnelError("cancelled"))
+            reverse.ready.exception()
+            raise
+        reverse.ready.set_result(None)
+
+    async def _udp_worker(self, reverse: _Reverse, first: asyncio.Future[None]) -> None:
+        """Keep one relay connection for the port; each frame's client gets a socket toward the server."""
+        delay = RETRY_FIRST
+        while True:
+            try:
+                reader, writer = await self._open(f"UDP {self._token} {reverse.remote_port}")
+            except TunnelError as exc:
+                if not first.done():
+                    first.set_exception(exc)
+                    return
+                level = logging.WARNING if delay == RETRY_FIRST else logging.DEBUG
+                log.log(level, "reverse gateway:%s/udp: %s; retrying", reverse.remote_port, exc)
+                await asyncio.sleep(delay)  # backoff against a gateway that went away, not synchronisation
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            if not first.done():
+                first.set_result(None)
+            delay = RETRY_FIRST
+            clients: dict[int, asyncio.DatagramTransport] = {}
+            try:
+                while True:
+                    client, length = UDP_HEADER.unpack(await reader.readexactly(UDP_HEADER.size))
+                    data = await reader.readexactly(length)
+                    transport = clients.get(client)
+                    if transport is None:
+                        if len(clients) >= MAX_UDP_CLIENTS:
+                            clients.pop(next(iter(clients))).close()
+                        transport, _ = await self._loop.create_datagram_endpoint(
+                            functools.partial(_UdpAnswers, writer, client),
+                            remote_addr=("127.0.0.1", reverse.local_port),
+                        )
+                        clients[client] = transport
+                    transport.sendto(data)
+            except (OSError, asyncio.IncompleteReadError):
+                pass  # the relay connection broke: open another
+            finally:
+                for transport in clients.values():
+                    transport.close()
+                self._drop(writer)
 
     # shutdown -----------------------------------------------------------------------------------------
 

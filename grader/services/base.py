@@ -10,13 +10,19 @@ from __future__ import annotations
 import contextlib
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 import redis
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from grader.runners.base import Endpoint
+
+if TYPE_CHECKING:
+    from grader.runners.tunnel import Tunnel
+
+APP_USER, APP_DB = "lab", "lab"  # the app's role (or user) and database on the services a run starts
 
 
 class Service(Protocol):
@@ -78,3 +84,52 @@ def wait_for_postgres(url: str, timeout: float) -> None:
         return True
 
     eventually(probe, timeout=timeout, transient=(psycopg.Error,), what=f"PostgreSQL at {url}")
+
+
+def least_privilege_database(admin: str, password: str) -> None:
+    """The app's role (APP_USER) owns its database (APP_DB) and nothing else: no superuser, no
+    CREATEDB/CREATEROLE, so no COPY ... PROGRAM and no ALTER SYSTEM; no connection to the others."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD {}"
+            ).format(sql.Identifier(APP_USER), sql.Literal(password))
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(APP_DB), sql.Identifier(APP_USER))
+        )
+        for database in ("postgres", "template1", APP_DB):
+            conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)))
+        conn.execute(
+            sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+                sql.Identifier(APP_DB), sql.Identifier(APP_USER)
+            )
+        )
+    with psycopg.connect(make_conninfo(admin, dbname=APP_DB), autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(APP_USER)))
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+
+def redis_acl(password: str) -> str:
+    """Redis users as a config file: no default user; the app's user runs every command but the
+    server's administration (CONFIG, MODULE, DEBUG, SHUTDOWN, REPLICAOF, ...) and MIGRATE: it cannot
+    make the server write files where it likes, load code, or reach another server."""
+    return f"user default off\nuser {APP_USER} on >{password} ~* &* +@all -@admin -migrate\n"
+
+
+class NetworkedContainer:
+    """A service container on the docker run's network: where it lives, and stop() that removes it.
+    Subclasses prepare and start `self.container` (a testcontainers container) in start()."""
+
+    def __init__(self, *, network: str, tunnel: Tunnel, labels: dict[str, str], name: str) -> None:
+        self.network = network
+        self.tunnel = tunnel
+        self.labels = labels
+        self.name = name
+        self.container: Any = None
+
+    def stop(self) -> None:
+        if self.container is not None:
+            with contextlib.suppress(Exception):
+                self.container.stop()
+            self.container = None

