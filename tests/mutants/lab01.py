@@ -1,0 +1,1340 @@
+# ruff: noqa: E501 - the blind mutants quote their writers verbatim, some lines longer than the limit
+"""Known-bad variants of solutions/lab01-http: each is a mistake learners make writing HTTP/1.1 by hand."""
+
+from __future__ import annotations
+
+from tests.mutants import blind, mutant, replace
+
+MAIN = "app/main.py"
+PROTOCOL = "app/protocol.py"
+RESPONSES = "app/responses.py"
+ROUTES = "app/routes.py"
+CONFIG = "app/config.py"
+RESOLVER = "app/resolver.py"
+
+MUTANTS = [
+    # -- resources ---------------------------------------------------------------------------------
+    mutant(
+        "hello-without-newline",
+        "the body of /hello forgets its final newline",
+        replace(ROUTES, '"Hello, world!\\n"', '"Hello, world!"'),
+        catches=["resources::hello", "requests::http10_without_host"],
+    ),
+    mutant(
+        "plus-is-a-space",
+        "the path is decoded like a form (unquote_plus): '+' becomes a space",
+        replace(ROUTES, "unquote_to_bytes(raw).decode", 'unquote_to_bytes(raw.replace("+", " ")).decode'),
+        catches=["resources::echo_decodes"],
+    ),
+    mutant(
+        "query-kept-in-path",
+        "the target is routed whole, its query string included",
+        replace(ROUTES, 'path = request.target.split("?", 1)[0]', "path = request.target"),
+        catches=["resources::echo_decodes"],
+    ),
+    mutant(
+        "path-decoded-as-latin-1",
+        "percent-escapes decoded one byte per character: multi-byte UTF-8 comes out as mojibake",
+        replace(ROUTES, '.decode("utf-8")', '.decode("latin-1")'),
+        catches=["resources::echo_decodes", "responses::length_in_bytes"],
+    ),
+    mutant(
+        "header-value-not-trimmed",
+        "only leading spaces are stripped from a header value, tabs and trailing spaces are kept",
+        replace(PROTOCOL, 'value.strip(b" \\t")', 'value.lstrip(b" ")'),
+        catches=["resources::header_lookup"],
+    ),
+    mutant(
+        "header-lookup-case-sensitive",
+        "the name asked for is compared as given, not lower-cased",
+        replace(
+            PROTOCOL,
+            "values = [value for key, value in self.headers if key == name.lower()]",
+            "values = [value for key, value in self.headers if key == name]",
+        ),
+        catches=["resources::header_lookup", "resources::repeated_header"],
+    ),
+    mutant(
+        "repeated-header-last-wins",
+        "headers kept in a dict: a header sent twice keeps only its last value",
+        replace(
+            PROTOCOL, 'return ", ".join(values) if values else None', "return values[-1] if values else None"
+        ),
+        catches=["resources::repeated_header"],
+    ),
+    mutant(
+        "never-chunked",
+        "the /chunked resource is buffered and sent with Content-Length to every client",
+        replace(RESPONSES, "chunked = response.chunks is not None and version == (1, 1)", "chunked = False"),
+        catches=["resources::chunked_resource", "responses::head_chunked"],
+    ),
+    mutant(
+        "chunked-to-http10",
+        "chunked coding sent whatever the request's version",
+        replace(
+            RESPONSES,
+            "chunked = response.chunks is not None and version == (1, 1)",
+            "chunked = response.chunks is not None",
+        ),
+        catches=["resources::chunked_resource_http10"],
+    ),
+    mutant(
+        "echo-labelled-text",
+        "POST /echo answers with the default text content type",
+        replace(ROUTES, ', content_type="application/octet-stream"', ""),
+        catches=["resources::post_echo"],
+    ),
+    mutant(
+        "echo-strips-body",
+        "the body is stripped like text, losing its trailing whitespace",
+        replace(ROUTES, "Response(200, request.body,", "Response(200, request.body.strip(),"),
+        catches=["resources::post_echo"],
+    ),
+    mutant(
+        "unknown-path-200",
+        "a catch-all route answers 200 to any path",
+        replace(
+            ROUTES,
+            '        return Response(200, chunks=chunks)\n    return text(404, "not found\\n")',
+            '        return Response(200, chunks=chunks)\n    return text(200, "not found\\n")',
+        ),
+        catches=["resources::unknown_path"],
+    ),
+    mutant(
+        "405-without-allow",
+        "405 answered without saying which methods are allowed",
+        replace(ROUTES, 'headers=[("Allow", ", ".join(methods))]', "headers=[]"),
+        catches=["resources::wrong_method"],
+    ),
+    # -- reading a request -------------------------------------------------------------------------
+    mutant(
+        "request-line-split-on-any-whitespace",
+        "split() instead of split(' '): two spaces between the parts are accepted",
+        replace(PROTOCOL, 'parts = _strip_eol(line).split(b" ")', "parts = _strip_eol(line).split()"),
+        catches=["requests::bad_request_line"],
+    ),
+    mutant(
+        "relative-target-accepted",
+        "a target that is not an absolute path is routed anyway",
+        replace(PROTOCOL, 'if not target.startswith(b"/"):', "if not target:"),
+        catches=["requests::bad_request_line"],
+    ),
+    mutant(
+        "malformed-version-is-505",
+        "every version that is not 1.0 or 1.1 answers 505, even one that is not a version",
+        replace(
+            PROTOCOL, 'raise HttpError(400, "malformed HTTP version")', 'raise HttpError(505, "bad version")'
+        ),
+        catches=["requests::malformed_version"],
+    ),
+    mutant(
+        "version-prefix-match",
+        "the version is matched as a prefix: HTTP/1.1x passes as HTTP/1.1",
+        replace(PROTOCOL, "match = VERSION.fullmatch(version)", "match = VERSION.match(version)"),
+        catches=["requests::malformed_version"],
+    ),
+    mutant(
+        "any-http1-served",
+        "any HTTP/1.x is served: HTTP/1.2 gets a 200",
+        replace(PROTOCOL, "if (major, minor) not in ((1, 0), (1, 1)):", "if major != 1:"),
+        catches=["requests::unsupported_version"],
+    ),
+    mutant(
+        "host-required-of-http10",
+        "Host is required whatever the version",
+        replace(
+            PROTOCOL,
+            'if request.version == (1, 1) and request.count("host") != 1:',
+            'if request.count("host") != 1:',
+        ),
+        catches=[
+            "requests::http10_without_host",
+            "connections::http10_closes",
+            "resources::chunked_resource_http10",
+        ],
+    ),
+    mutant(
+        "two-hosts-accepted",
+        "Host is only checked for presence, not uniqueness",
+        replace(
+            PROTOCOL,
+            'if request.version == (1, 1) and request.count("host") != 1:',
+            'if request.version == (1, 1) and request.count("host") < 1:',
+        ),
+        catches=["requests::host_required"],
+    ),
+    mutant(
+        "header-names-partly-folded",
+        "only Title-Case names are lower-cased: HOST and content-LENGTH are not recognised",
+        replace(
+            PROTOCOL,
+            'request.headers.append((name.decode("ascii").lower(),',
+            'request.headers.append((name.decode("ascii").lower() if name[:1].isupper() and not '
+            'name.isupper() and name[1:2].islower() else name.decode("ascii"),',
+        ),
+        catches=["requests::header_names_any_case"],
+    ),
+    mutant(
+        "folding-unfolded",
+        "obsolete line folding is accepted and joined to the previous value",
+        replace(
+            PROTOCOL,
+            '            raise HttpError(400, "obsolete line folding is not accepted")\n',
+            "            name, value = request.headers[-1]\n"
+            '            request.headers[-1] = (name, value + " " + line.strip().decode("latin-1"))\n'
+            "            continue\n",
+        ),
+        catches=["requests::folding_refused"],
+    ),
+    mutant(
+        "space-before-colon-accepted",
+        "the header name is stripped before it is validated",
+        replace(PROTOCOL, "not TOKEN.fullmatch(name)", "not TOKEN.fullmatch(name.strip())"),
+        catches=["requests::malformed_header"],
+    ),
+    mutant(
+        "header-limit-exclusive",
+        "the head limit refuses a head of exactly MAX_HEADER bytes",
+        replace(PROTOCOL, "if used > budget:", "if used >= budget:"),
+        catches=["requests::header_limit"],
+    ),
+    mutant(
+        "header-limit-per-line",
+        "MAX_HEADER is applied to each line rather than to the whole head",
+        replace(
+            PROTOCOL, "line = reader.readline(budget - used, 431)", "line = reader.readline(budget, 431)"
+        ),
+        replace(PROTOCOL, "        if used > budget:\n", "        if False:\n"),
+        catches=["requests::header_limit", "requests::header_limit_many_lines"],
+    ),
+    mutant(
+        "line-expected-in-one-recv",
+        "a line is expected to arrive whole in one recv",
+        replace(
+            PROTOCOL,
+            '                raise HttpError(status, "line too long")\n            self._fill()\n',
+            '                raise HttpError(status, "line too long")\n            self._fill()\n'
+            '            if not self.buffer.endswith(b"\\n"):\n'
+            '                raise HttpError(400, "incomplete line")\n',
+        ),
+        catches=["requests::byte_by_byte", "requests::split_segments"],
+    ),
+    mutant(
+        "body-in-one-recv",
+        "the body is read with a single recv, which may return fewer bytes than announced",
+        replace(PROTOCOL, "        while len(self.buffer) < n:\n", "        if len(self.buffer) < n:\n"),
+        catches=["requests::byte_by_byte", "requests::split_segments"],
+    ),
+    # -- request bodies ----------------------------------------------------------------------------
+    mutant(
+        "body-takes-the-buffer",
+        "whatever arrived after the head is taken as the body, the next pipelined request included",
+        replace(
+            PROTOCOL,
+            "        request.body = reader.read_exact(size)\n",
+            "        request.body = reader.read_exact(size) + bytes(reader.buffer)\n"
+            "        reader.buffer.clear()\n",
+        ),
+        catches=["bodies::content_length_exact", "connections::pipelining"],
+    ),
+    mutant(
+        "chunk-extensions-refused",
+        "a chunk size line must be hex digits only: `b;name=value` is refused",
+        replace(
+            PROTOCOL,
+            'CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)[ \\t]*(;.*)?")',
+            'CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)")',
+        ),
+        catches=["bodies::chunked_body"],
+    ),
+    mutant(
+        "chunk-sizes-lower-case-only",
+        "chunk sizes are matched in lower case only",
+        replace(
+            PROTOCOL, 'CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)', 'CHUNK_SIZE = re.compile(rb"([0-9a-f]+)'
+        ),
+        catches=["bodies::chunked_body"],
+    ),
+    mutant(
+        "trailers-ignored",
+        "after the last chunk one CRLF is read: trailer fields are taken for the next request",
+        replace(
+            PROTOCOL,
+            "    used = 0\n    while True:  # trailer fields, up to the empty line; read and dropped\n",
+            "    reader.readline(limit, 400)\n    return bytes(body)\n"
+            "    used = 0\n    while True:  # trailer fields, up to the empty line; read and dropped\n",
+        ),
+        catches=["bodies::chunked_trailers"],
+    ),
+    mutant(
+        "chunked-wins-silently",
+        "Transfer-Encoding silently wins over Content-Length",
+        replace(
+            PROTOCOL,
+            '            raise HttpError(400, "Transfer-Encoding and Content-Length together")\n',
+            "            pass\n",
+        ),
+        catches=["bodies::both_framings"],
+    ),
+    mutant(
+        "unframed-post-is-empty",
+        "a POST without framing is taken as an empty body",
+        replace(
+            PROTOCOL,
+            '        raise HttpError(411, "a body needs Content-Length or Transfer-Encoding: chunked")\n',
+            '        request.body = b""\n',
+        ),
+        catches=["bodies::length_required"],
+    ),
+    mutant(
+        "body-limit-exclusive",
+        "a body of exactly MAX_BODY bytes is refused",
+        replace(PROTOCOL, "if size > reader.settings.max_body:", "if size >= reader.settings.max_body:"),
+        catches=["bodies::body_limit_content_length"],
+    ),
+    mutant(
+        "chunked-body-unlimited",
+        "MAX_BODY is enforced on Content-Length only, never on chunks",
+        replace(PROTOCOL, "if len(body) + size > reader.settings.max_body:", "if False:"),
+        catches=["bodies::body_limit_chunked"],
+    ),
+    mutant(
+        "content-length-parsed-with-int",
+        "int() parses Content-Length: 'five' crashes the connection's thread, '-5' reads nothing",
+        replace(
+            PROTOCOL,
+            "if len(values) != 1 or not next(iter(values)).isascii() or not next(iter(values)).isdigit():",
+            "if len(values) != 1:",
+        ),
+        catches=["bodies::bad_content_length"],
+    ),
+    mutant(
+        "content-length-any-unicode-digit",
+        "str.isdigit() guards int(): a Latin-1 '²' passes the guard, int() raises and the connection drops",
+        replace(
+            PROTOCOL,
+            "if len(values) != 1 or not next(iter(values)).isascii() or not next(iter(values)).isdigit():",
+            "if len(values) != 1 or not next(iter(values)).isdigit():",
+        ),
+        catches=["bodies::bad_content_length"],
+        rules=["R3.6"],
+    ),
+    mutant(
+        "last-content-length-wins",
+        "of two Content-Length values the last one is used",
+        replace(
+            PROTOCOL,
+            'values = {v.strip() for v in length.split(",")}',
+            'values = {length.split(",")[-1].strip()}',
+        ),
+        catches=["bodies::bad_content_length"],
+    ),
+    mutant(
+        "chunk-crlf-unchecked",
+        "the two bytes after a chunk's data are skipped without looking at them",
+        replace(
+            PROTOCOL,
+            '        if reader.read_exact(2) != b"\\r\\n":\n'
+            '            raise HttpError(400, "a chunk\'s data must end with CRLF")\n',
+            "        reader.read_exact(2)\n",
+        ),
+        catches=["bodies::bad_chunks"],
+    ),
+    mutant(
+        "errors-keep-the-connection",
+        "after a 4xx the server reads on, as if the framing could still be trusted",
+        replace(
+            MAIN,
+            "                sock.sendall(serialize(answer, head=False, version=(1, 1), keep_alive=False))\n"
+            "                _linger(sock)\n                return\n",
+            "                sock.sendall(serialize(answer, head=False, version=(1, 1), keep_alive=True))\n"
+            "                continue\n",
+        ),
+        catches=[
+            "requests::bad_request_line",
+            "requests::host_required",
+            "bodies::length_required",
+            "bodies::both_framings",
+        ],
+    ),
+    mutant(
+        "errors-say-close-but-stay-open",
+        "the error says Connection: close, but the server goes on reading",
+        replace(
+            MAIN, "                _linger(sock)\n                return\n", "                continue\n"
+        ),
+        catches=["requests::unsupported_version", "requests::header_limit", "bodies::bad_chunks"],
+    ),
+    # -- responses ---------------------------------------------------------------------------------
+    mutant(
+        "status-line-echoes-version",
+        "the status line repeats the request's version: HTTP/1.0 200 OK to an HTTP/1.0 client",
+        replace(
+            RESPONSES,
+            'f"HTTP/1.1 {response.status} {reason}"',
+            'f"HTTP/{version[0]}.{version[1]} {response.status} {reason}"',
+        ),
+        catches=["responses::status_line"],
+    ),
+    mutant(
+        "date-not-gmt",
+        "formatdate() without usegmt gives '-0000' instead of 'GMT'",
+        replace(RESPONSES, "formatdate(usegmt=True)", "formatdate()"),
+        catches=["responses::date"],
+    ),
+    mutant(
+        "no-charset",
+        "text answers say text/plain without a charset",
+        replace(RESPONSES, 'TEXT = "text/plain; charset=utf-8"', 'TEXT = "text/plain"'),
+        catches=["responses::content_type"],
+    ),
+    mutant(
+        "length-in-characters",
+        "Content-Length counts the characters of the text, not its bytes",
+        replace(
+            RESPONSES,
+            'lines.append(f"Content-Length: {len(body)}")',
+            "lines.append(f\"Content-Length: {len(body.decode('utf-8', 'replace'))}\")",
+        ),
+        catches=["responses::length_in_bytes"],
+    ),
+    mutant(
+        "errors-unframed",
+        "error answers are written without Content-Length",
+        replace(
+            RESPONSES,
+            '        lines.append(f"Content-Length: {len(body)}")\n',
+            '        if response.status < 400:\n            lines.append(f"Content-Length: {len(body)}")\n',
+        ),
+        catches=["responses::errors_framed"],
+    ),
+    mutant(
+        "head-sends-body",
+        "HEAD answered exactly like GET, body included",
+        replace(MAIN, 'head = request.method == "HEAD"', "head = False"),
+        catches=["responses::head", "responses::head_chunked"],
+    ),
+    mutant(
+        "head-length-zero",
+        "HEAD says Content-Length: 0 since no body is sent",
+        replace(
+            RESPONSES,
+            'lines.append(f"Content-Length: {len(body)}")',
+            'lines.append(f"Content-Length: {0 if head else len(body)}")',
+        ),
+        catches=["responses::head"],
+    ),
+    # -- connections -------------------------------------------------------------------------------
+    mutant(
+        "never-keep-alive",
+        "every connection is closed after one response",
+        replace(PROTOCOL, '            return "close" not in tokens\n', "            return False\n"),
+        catches=[
+            "connections::keep_alive_default",
+            "connections::pipelining",
+            "connections::not_closed_early",
+        ],
+    ),
+    mutant(
+        "errors-close-the-connection",
+        "any 4xx answer closes the connection, 404 and 405 included",
+        replace(
+            MAIN,
+            "            if not keep_alive:\n",
+            "            if not keep_alive or response.status >= 400:\n",
+        ),
+        catches=["connections::keep_alive_after_errors"],
+    ),
+    mutant(
+        "connection-tokens-case-sensitive",
+        "Connection tokens compared as sent: Close and Keep-Alive are not recognised",
+        replace(PROTOCOL, "tokens = {t.strip().lower() for t", "tokens = {t.strip() for t"),
+        catches=["connections::connection_close", "connections::http10_keep_alive"],
+    ),
+    mutant(
+        "http10-persistent",
+        "HTTP/1.0 connections are kept open like HTTP/1.1 ones",
+        replace(PROTOCOL, '        return "keep-alive" in tokens\n', "        return True\n"),
+        catches=["connections::http10_closes"],
+    ),
+    mutant(
+        "http10-keep-alive-unannounced",
+        "an HTTP/1.0 keep-alive is honoured but not announced",
+        replace(RESPONSES, '        lines.append("Connection: keep-alive")\n', "        pass\n"),
+        catches=["connections::http10_keep_alive"],
+    ),
+    mutant(
+        "buffer-dropped-between-requests",
+        "a new reader per request: bytes already received for the next request are lost",
+        replace(
+            MAIN,
+            "    reader = Reader(sock, settings)\n    with sock:\n        while True:\n",
+            "    with sock:\n        while True:\n            reader = Reader(sock, settings)\n",
+        ),
+        catches=["connections::pipelining", "bodies::content_length_exact", "bodies::chunked_trailers"],
+    ),
+    mutant(
+        "no-idle-timeout",
+        "reads never time out: a silent client holds its connection forever",
+        replace(PROTOCOL, "sock.settimeout(settings.idle_timeout)", "sock.settimeout(None)"),
+        catches=["connections::idle_between_requests", "connections::idle_mid_request"],
+    ),
+    mutant(
+        "idle-timeout-between-requests-only",
+        "the idle timeout is only applied while no request has started",
+        replace(
+            PROTOCOL,
+            "        except (TimeoutError, OSError) as exc:\n            raise Closed from exc\n",
+            "        except (TimeoutError, OSError) as exc:\n"
+            "            if self.buffer and isinstance(exc, TimeoutError):\n"
+            "                return\n"
+            "            raise Closed from exc\n",
+        ),
+        catches=["connections::idle_mid_request"],
+    ),
+    mutant(
+        "idle-timeout-too-short",
+        "IDLE_TIMEOUT read as if it were in a smaller unit",
+        replace(
+            CONFIG,
+            'float(os.environ.get("IDLE_TIMEOUT", "5"))',
+            'float(os.environ.get("IDLE_TIMEOUT", "5")) / 4',
+        ),
+        catches=["connections::idle_between_requests", "connections::not_closed_early"],
+    ),
+    # -- concurrency -------------------------------------------------------------------------------
+    mutant(
+        "one-connection-at-a-time",
+        "connections served one after the other on the accepting thread",
+        replace(
+            MAIN,
+            "threading.Thread(target=_guarded, args=(sock, settings, resolver), daemon=True).start()",
+            "_guarded(sock, settings, resolver)",
+        ),
+        catches=["concurrency::many_clients", "concurrency::stalled_client", "concurrency::idle_client"],
+    ),
+    mutant(
+        "small-thread-pool",
+        "a pool of four threads: the fifth kept-alive client waits for a free one",
+        replace(
+            MAIN,
+            "import threading\n",
+            "import threading\nfrom concurrent.futures import ThreadPoolExecutor\n",
+        ),
+        replace(
+            MAIN,
+            "    while True:\n        sock, _ = listener.accept()\n"
+            "        threading.Thread(target=_guarded, args=(sock, settings, resolver), daemon=True).start()",
+            "    pool = ThreadPoolExecutor(max_workers=4)\n"
+            "    while True:\n        sock, _ = listener.accept()\n"
+            "        pool.submit(_guarded, sock, settings, resolver)",
+        ),
+        catches=["concurrency::many_clients"],
+    ),
+    # -- blind: written from the README contract and the solution only (/work/blind/lab01.py) ------
+    blind(
+        "request-line-split-any-whitespace",
+        (
+            "Splitting the request line with bytes.split() (no argument) is the idi"
+            "omatic way to split on whitespace, but it collapses runs of spaces and"
+            " tabs, so `GET  /hello HTTP/1.1` (two spaces) is served instead of refused."
+        ),
+        replace(
+            "app/protocol.py",
+            '    parts = _strip_eol(line).split(b" ")\n',
+            "    parts = _strip_eol(line).split()\n",
+        ),
+        catches=["requests::bad_request_line"],
+        rules=["R2.1"],
+    ),
+    blind(
+        "malformed-version-answers-505",
+        (
+            "Lumping every version other than 1.0/1.1 into 'HTTP Version Not Suppor"
+            "ted' feels right, but a version that is not even of the form HTTP/<dig"
+            "it>.<digit> (`HTTP/1`, `http/1.1`) is a malformed request, not an unsu"
+            "pported one."
+        ),
+        replace(
+            "app/protocol.py",
+            '        raise HttpError(400, "malformed HTTP version")\n',
+            '        raise HttpError(505, "HTTP version not supported")\n',
+        ),
+        catches=["requests::malformed_version"],
+        rules=["R2.2"],
+    ),
+    blind(
+        "duplicate-host-accepted",
+        (
+            "Checking 'is there a Host header' with a lookup that joins or picks a "
+            "value is the natural one-liner, and it never notices that Host was sent twice."
+        ),
+        replace(
+            "app/protocol.py",
+            '    if request.version == (1, 1) and request.count("host") != 1:\n',
+            '    if request.version == (1, 1) and request.header("host") is None:\n',
+        ),
+        catches=["requests::host_required"],
+        rules=["R2.4"],
+    ),
+    blind(
+        "header-name-stripped-before-colon",
+        (
+            "Stripping the field name as well as the value is a tidy-looking habit,"
+            " and it silently accepts `Host : lab`, a whitespace-before-colon heade"
+            "r that must be refused (a classic smuggling vector)."
+        ),
+        replace(
+            "app/protocol.py",
+            '        name, colon, value = line.partition(b":")\n',
+            ('        name, colon, value = line.partition(b":")\n        name = name.strip()\n'),
+        ),
+        catches=["requests::malformed_header"],
+        rules=["R2.5"],
+    ),
+    blind(
+        "head-limit-ignores-header-crlfs",
+        (
+            "Counting the header budget on lines after stripping their line ending "
+            "looks equivalent, but it undercounts by two bytes per header line and "
+            "the whole final empty line, so a head a few bytes over MAX_HEADER is s"
+            "till served."
+        ),
+        replace(
+            "app/protocol.py",
+            (
+                "        line = reader.readline(budget - used, 431)\n"
+                "        used += len(line)\n"
+                "        if used > budget:\n"
+                '            raise HttpError(431, "request head too large")\n'
+                "        line = _strip_eol(line)\n"
+            ),
+            (
+                "        line = _strip_eol(reader.readline(budget - used, 431))\n"
+                "        used += len(line)\n"
+                "        if used > budget:\n"
+                '            raise HttpError(431, "request head too large")\n'
+            ),
+        ),
+        catches=["requests::header_limit", "requests::header_limit_many_lines"],
+        rules=["R2.6"],
+    ),
+    blind(
+        "read-exact-fills-once",
+        (
+            "Writing `if` instead of `while` around the 'not enough bytes yet, read"
+            " more' step works whenever the body arrives in one or two segments, bu"
+            "t a body trickled in byte by byte is truncated and its rest is parsed "
+            "as the next request."
+        ),
+        replace(
+            "app/protocol.py",
+            "        while len(self.buffer) < n:\n",
+            "        if len(self.buffer) < n:\n",
+        ),
+        catches=["requests::byte_by_byte", "requests::split_segments"],
+        rules=["R2.7", "R3.1"],
+    ),
+    blind(
+        "chunk-size-lowercase-hex-only",
+        (
+            "A hand-written hex pattern `[0-9a-f]+` is easy to write and passes eve"
+            "ry test made with Python's `%x` (lowercase), but a client that sends `"
+            "A` or `1F` gets a 400."
+        ),
+        replace(
+            "app/protocol.py",
+            'CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]+)[ \\t]*(;.*)?")\n',
+            'CHUNK_SIZE = re.compile(rb"([0-9a-f]+)[ \\t]*(;.*)?")\n',
+        ),
+        catches=["bodies::chunked_body"],
+        rules=["R3.2"],
+    ),
+    blind(
+        "last-chunk-expects-bare-crlf",
+        (
+            "Most chunked bodies end with `0\\r\\n\\r\\n`, so reading exactly one CRLF "
+            "after the last chunk is the obvious shortcut; a request with trailer f"
+            "ields then fails (or, worse, the trailer is read as the next request)."
+        ),
+        replace(
+            "app/protocol.py",
+            (
+                "    used = 0\n"
+                "    while True:  # trailer fields, up to the empty line; read and dropped\n"
+                "        line = reader.readline(limit - used, 431)\n"
+                "        used += len(line)\n"
+                "        if not _strip_eol(line):\n"
+                "            return bytes(body)\n"
+            ),
+            (
+                '    if reader.read_exact(2) != b"\\r\\n":  # the empty line after the la'
+                "st chunk\n"
+                '        raise HttpError(400, "the last chunk must be followed by an em'
+                'pty line")\n'
+                "    return bytes(body)\n"
+            ),
+        ),
+        catches=["bodies::chunked_trailers"],
+        rules=["R3.2"],
+    ),
+    blind(
+        "transfer-encoding-overrides-content-length",
+        (
+            "RFC 9112 says Transfer-Encoding overrides Content-Length, so a learner"
+            " who read it lets chunked win, but this contract demands the stricter "
+            "smuggling-proof answer."
+        ),
+        replace(
+            "app/protocol.py",
+            (
+                "        if length is not None:\n"
+                '            raise HttpError(400, "Transfer-Encoding and Content-Length'
+                ' together")\n'
+            ),
+            "        # RFC 9112 section 6.3: Transfer-Encoding overrides Content-Length\n",
+        ),
+        catches=["bodies::both_framings"],
+        rules=["R3.3"],
+    ),
+    blind(
+        "post-without-length-is-empty",
+        (
+            "Treating a missing Content-Length as 'no body' is how GET works, so ex"
+            "tending it to POST seems harmless; the POST is answered 200 with an em"
+            "pty echo instead of 411."
+        ),
+        replace(
+            "app/protocol.py",
+            (
+                '    if request.method == "POST":\n'
+                '        raise HttpError(411, "a body needs Content-Length or Transfer-'
+                'Encoding: chunked")\n'
+            ),
+            '    request.body = b""  # no framing header: no body\n',
+        ),
+        catches=["bodies::length_required"],
+        rules=["R3.4"],
+    ),
+    blind(
+        "chunk-limit-checked-per-chunk",
+        (
+            "Checking each chunk's size against MAX_BODY mirrors the Content-Length"
+            " check and catches one giant chunk, but many small chunks that add up "
+            "to more than MAX_BODY are accepted."
+        ),
+        replace(
+            "app/protocol.py",
+            "        if len(body) + size > reader.settings.max_body:\n",
+            "        if size > reader.settings.max_body:\n",
+        ),
+        catches=["bodies::body_limit_chunked"],
+        rules=["R3.5"],
+    ),
+    blind(
+        "content-length-limit-exclusive",
+        (
+            "An off-by-one `>=` in the Content-Length limit is invisible for any bo"
+            "dy except one of exactly MAX_BODY bytes, which gets a 413."
+        ),
+        replace(
+            "app/protocol.py",
+            "        if size > reader.settings.max_body:\n",
+            "        if size >= reader.settings.max_body:\n",
+        ),
+        catches=["bodies::body_limit_content_length"],
+        rules=["R3.5"],
+    ),
+    blind(
+        "content-length-last-header-wins",
+        (
+            "Collecting headers into a dict is the first thing most people write; a"
+            " repeated Content-Length then silently keeps its last value instead of"
+            " being detected as conflicting framing."
+        ),
+        replace(
+            "app/protocol.py",
+            '    length = request.header("content-length")\n',
+            '    length = dict(request.headers).get("content-length")\n',
+        ),
+        catches=["bodies::bad_content_length"],
+        rules=["R3.6"],
+    ),
+    blind(
+        "chunk-trailing-crlf-skipped",
+        (
+            "Skipping the two bytes after chunk data without looking at them is the"
+            " shortcut everyone takes; a chunk whose size lies (data not followed b"
+            "y CRLF) is then misparsed instead of refused."
+        ),
+        replace(
+            "app/protocol.py",
+            (
+                '        if reader.read_exact(2) != b"\\r\\n":\n'
+                '            raise HttpError(400, "a chunk\'s data must end with CRLF")\n'
+            ),
+            "        reader.read_exact(2)  # the CRLF after the chunk data\n",
+        ),
+        catches=["bodies::bad_chunks"],
+        rules=["R3.6"],
+    ),
+    blind(
+        "error-close-without-header",
+        (
+            "The server does close the socket after a framing error, so it looks do"
+            "ne, but the response never says `Connection: close` because the learne"
+            "r only adds that header when the request asked for it."
+        ),
+        replace(
+            "app/main.py",
+            (
+                "                sock.sendall(serialize(answer, head=False, version=(1,"
+                " 1), keep_alive=False))\n"
+            ),
+            (
+                "                sock.sendall(serialize(answer, head=False, version=(1,"
+                " 1), keep_alive=True))\n"
+            ),
+        ),
+        catches=["requests::bad_request_line", "bodies::length_required"],
+        rules=["R3.7"],
+    ),
+    blind(
+        "status-line-echoes-request-version",
+        (
+            "Answering in the version the client spoke seems polite and symmetrical"
+            ", so HTTP/1.0 requests get an `HTTP/1.0 200 OK` status line."
+        ),
+        replace(
+            "app/responses.py",
+            '        f"HTTP/1.1 {response.status} {reason}",\n',
+            '        f"HTTP/{version[0]}.{version[1]} {response.status} {reason}",\n',
+        ),
+        catches=["responses::status_line"],
+        rules=["R4.1"],
+    ),
+    blind(
+        "date-zone-not-gmt",
+        (
+            "`email.utils.formatdate()` with its defaults looks right at a glance b"
+            "ut ends in `-0000` instead of `GMT`, which is RFC 5322 format, not IMF"
+            "-fixdate."
+        ),
+        replace(
+            "app/responses.py",
+            '        f"Date: {formatdate(usegmt=True)}",',
+            '        f"Date: {formatdate()}",',
+        ),
+        catches=["responses::date"],
+        rules=["R4.2"],
+    ),
+    blind(
+        "content-type-only-with-body",
+        (
+            "'No body, no Content-Type' sounds logical, so an empty echo (`POST /ec"
+            "ho` with `Content-Length: 0`, or `GET /echo/`) is answered without a C"
+            "ontent-Type."
+        ),
+        replace(
+            "app/responses.py",
+            ('        "Server: lab01",\n        f"Content-Type: {response.content_type}",\n    ]\n'),
+            (
+                '        "Server: lab01",\n'
+                "    ]\n"
+                "    if response.body or response.chunks:\n"
+                '        lines.append(f"Content-Type: {response.content_type}")\n'
+            ),
+        ),
+        catches=["responses::content_type"],
+        rules=["R4.3"],
+    ),
+    blind(
+        "chunk-size-written-in-decimal",
+        (
+            "Formatting the chunk size with `%d` is a one-letter slip that goes unn"
+            "oticed because every chunk line up to `chunk 99\\n` is at most 9 bytes,"
+            " where decimal and hex agree; `chunk 100\\n` (10 bytes) is announced as"
+            " `10` (sixteen)."
+        ),
+        replace(
+            "app/responses.py",
+            'b"%x\\r\\n%s\\r\\n"',
+            'b"%d\\r\\n%s\\r\\n"',
+        ),
+        catches=["resources::chunked_resource"],
+        rules=["R3.2", "R4.4"],
+    ),
+    blind(
+        "head-chunked-uses-content-length",
+        (
+            "Deciding 'no body, so no chunked coding' for HEAD seems sensible, but "
+            "HEAD must announce the framing GET would use, so HEAD /chunked/{n} get"
+            "s a Content-Length instead of Transfer-Encoding: chunked."
+        ),
+        replace(
+            "app/responses.py",
+            "    chunked = response.chunks is not None and version == (1, 1)\n",
+            "    chunked = response.chunks is not None and version == (1, 1) and not head\n",
+        ),
+        catches=["responses::head_chunked"],
+        rules=["R4.5"],
+    ),
+    blind(
+        "head-refused-on-echo-text",
+        (
+            "Writing an explicit `GET` check for the one route that takes a path pa"
+            "rameter is easy to do while the others share a (GET, HEAD) tuple, so H"
+            "EAD /echo/{text} alone answers 405 with `Allow: GET`."
+        ),
+        replace(
+            "app/routes.py",
+            ('        return _allowed(request, READ) or text(200, _decoded(path[len("/echo/") :]))\n'),
+            ('        return _allowed(request, ("GET",)) or text(200, _decoded(path[len("/echo/") :]))\n'),
+        ),
+        catches=["responses::head"],
+        rules=["R1.6", "R4.5"],
+    ),
+    blind(
+        "client-errors-close-connection",
+        (
+            "Closing the connection after any 4xx looks like the safe choice once t"
+            "he learner has learnt that errors close the connection, but 404 and 40"
+            "5 leave the framing intact and must keep it open."
+        ),
+        replace(
+            "app/main.py",
+            '            head = request.method == "HEAD"\n',
+            (
+                "            keep_alive = keep_alive and response.status < 400\n"
+                '            head = request.method == "HEAD"\n'
+            ),
+        ),
+        catches=["connections::keep_alive_after_errors"],
+        rules=["R5.1"],
+    ),
+    blind(
+        "connection-close-case-sensitive",
+        (
+            "Comparing the Connection tokens exactly as sent works with curl's lowe"
+            "rcase `close`, but `Connection: Close` or `CLOSE` leaves the connection open."
+        ),
+        replace(
+            "app/protocol.py",
+            ('        tokens = {t.strip().lower() for t in (self.header("connection") or "").split(",")}\n'),
+            ('        tokens = {t.strip() for t in (self.header("connection") or "").split(",")}\n'),
+        ),
+        catches=["connections::connection_close"],
+        rules=["R5.2"],
+    ),
+    blind(
+        "http10-keep-alive-not-announced",
+        (
+            "The server does keep an HTTP/1.0 keep-alive connection open, so it see"
+            "ms to work, but without `Connection: keep-alive` in the response an HT"
+            "TP/1.0 client assumes the connection will close."
+        ),
+        replace(
+            "app/responses.py",
+            ('    elif version == (1, 0):\n        lines.append("Connection: keep-alive")\n'),
+            "",
+        ),
+        catches=["connections::http10_keep_alive"],
+        rules=["R5.3"],
+    ),
+    blind(
+        "reader-buffer-per-request",
+        (
+            "Creating the buffered reader at the top of the request loop looks clea"
+            "n, but it throws away bytes already received past the current request,"
+            " so a pipelined second request is lost and the client waits until the "
+            "idle timeout."
+        ),
+        replace(
+            "app/main.py",
+            ("    reader = Reader(sock, settings)\n    with sock:\n        while True:\n            try:\n"),
+            (
+                "    with sock:\n"
+                "        while True:\n"
+                "            reader = Reader(sock, settings)\n"
+                "            try:\n"
+            ),
+        ),
+        catches=["connections::pipelining"],
+        rules=["R5.4"],
+    ),
+    blind(
+        "no-idle-timeout-while-reading-body",
+        (
+            "Lifting the timeout while a body is read ('uploads can be slow') seems"
+            " kind to clients, but a client that stops in the middle of its body th"
+            "en holds the connection forever."
+        ),
+        replace(
+            "app/protocol.py",
+            ("    budget = reader.settings.max_header\n    line = reader.readline(budget, 431)\n"),
+            (
+                "    reader.sock.settimeout(reader.settings.idle_timeout)\n"
+                "    budget = reader.settings.max_header\n"
+                "    line = reader.readline(budget, 431)\n"
+            ),
+        ),
+        replace(
+            "app/protocol.py",
+            '    encoding = request.header("transfer-encoding")\n',
+            (
+                "    reader.sock.settimeout(None)  # an upload may be slow; only an idl"
+                "e connection times out\n"
+                '    encoding = request.header("transfer-encoding")\n'
+            ),
+        ),
+        catches=["connections::idle_mid_request"],
+        rules=["R5.5"],
+    ),
+    blind(
+        "echo-plus-decoded-as-space",
+        (
+            "Form-decoding habits (`unquote_plus`, or replacing `+` by a space) lea"
+            "k into path decoding, so `/echo/a+b` answers `a b`."
+        ),
+        replace(
+            "app/routes.py",
+            '        return unquote_to_bytes(raw).decode("utf-8")\n',
+            '        return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")\n',
+        ),
+        catches=["resources::echo_decodes"],
+        rules=["R1.2"],
+    ),
+    blind(
+        "query-split-at-last-question-mark",
+        (
+            "Using rsplit to cut off the query string gives the same answer for eve"
+            "ry target with a single `?`, but with two (`/echo/a?b?c`) part of the "
+            "query ends up in the path."
+        ),
+        replace(
+            "app/routes.py",
+            '    path = request.target.split("?", 1)[0]\n',
+            '    path = request.target.rsplit("?", 1)[0]\n',
+        ),
+        catches=["resources::echo_decodes"],
+        rules=["R1.2"],
+    ),
+    blind(
+        "headers-resource-last-value-only",
+        (
+            "Looking the header up in a dict built from the header list is the shor"
+            "test code and right for headers sent once, but a header sent on severa"
+            "l lines answers only its last value."
+        ),
+        replace(
+            "app/routes.py",
+            '        value = request.header(_decoded(path[len("/headers/") :]))\n',
+            ('        value = dict(request.headers).get(_decoded(path[len("/headers/") :]).lower())\n'),
+        ),
+        catches=["resources::repeated_header"],
+        rules=["R1.3"],
+    ),
+    blind(
+        "chunked-count-excludes-100",
+        ("`range(1, 100)` reads like 'from 1 to 100' but stops at 99, so `/chunked/100` answers 404."),
+        replace(
+            "app/routes.py",
+            "        if not (count.isascii() and count.isdigit()) or not 1 <= int(count) <= 100:\n",
+            "        if not (count.isascii() and count.isdigit()) or int(count) not in range(1, 100):\n",
+        ),
+        catches=["resources::chunked_resource"],
+        rules=["R1.4"],
+    ),
+    blind(
+        "chunked-sent-to-http10",
+        (
+            "Deciding the framing from the response alone (it has chunks, so send i"
+            "t chunked) is natural, but an HTTP/1.0 client does not understand Tran"
+            "sfer-Encoding: chunked."
+        ),
+        replace(
+            "app/responses.py",
+            "    chunked = response.chunks is not None and version == (1, 1)\n",
+            "    chunked = response.chunks is not None\n",
+        ),
+        catches=["resources::chunked_resource_http10"],
+        rules=["R1.4"],
+    ),
+]
+
+# -- DNS (section 7) -------------------------------------------------------------------------------
+MUTANTS += [
+    mutant(
+        "aaaa-written-in-full",
+        "an IPv6 address written as eight groups of four hex digits instead of its shortest form (::1)",
+        replace(
+            RESOLVER,
+            "socket.inet_ntop(socket.AF_INET6, rdata)",
+            '":".join(rdata[i : i + 2].hex() for i in range(0, 16, 2))',
+        ),
+        catches=["dns::resolve_a"],
+        rules=["R7.3"],
+    ),
+    mutant(
+        "query-type-always-a",
+        "the question's QTYPE is always 1 (A), whatever type was asked",
+        replace(RESOLVER, 'struct.pack("!HH", qtype, 1)', 'struct.pack("!HH", 1, 1)'),
+        catches=["dns::resolve_a"],
+        rules=["R7.2"],
+    ),
+    mutant(
+        "query-header-counts-wrong",
+        "the query's header says ANCOUNT 1 (counts copied from an answer): the server cannot read it",
+        replace(RESOLVER, "HEADER.pack(qid, 0x0100, 1, 0, 0, 0)", "HEADER.pack(qid, 0x0100, 1, 1, 0, 0)"),
+        catches=["dns::resolve_a"],
+        rules=["R7.2"],
+    ),
+    mutant(
+        "compression-pointer-ends-name",
+        "a compression pointer is taken for the end of the name instead of followed",
+        replace(RESOLVER, "            at = limit = target\n            continue\n", "            break\n"),
+        catches=["dns::resolve_a"],
+        rules=["R7.4"],
+    ),
+    mutant(
+        "compression-loop-followed",
+        "pointers are followed anywhere in the message: one that points to itself loops forever",
+        replace(RESOLVER, "if target >= limit:", "if target >= len(message):"),
+        catches=["dns::pointer_loop"],
+        rules=["R7.4"],
+    ),
+    mutant(
+        "unknown-type-asked-as-a",
+        "a type other than A, AAAA or CNAME is quietly asked as A instead of refused",
+        replace(
+            ROUTES,
+            'query.get("type", ["A"])',
+            '[t if t in TYPES else "A" for t in query.get("type", ["A"])]',
+        ),
+        catches=["dns::bad_request"],
+        rules=["R7.1"],
+    ),
+    mutant(
+        "cname-not-followed",
+        "the CNAME of an A question ends the lookup: no records, the alias not asked",
+        replace(RESOLVER, 'if records or qtype == "CNAME" or not alias:', "if True:"),
+        catches=["dns::cname_chain"],
+        rules=["R7.5"],
+    ),
+    mutant(
+        "cname-chain-unbounded",
+        "CNAMEs followed with no memory of the names seen and no limit: a loop never ends",
+        replace(RESOLVER, "if target in chain or target == asked or len(chain) >= MAX_CHAIN:", "if False:"),
+        catches=["dns::cname_loop"],
+        rules=["R7.6"],
+    ),
+    mutant(
+        "cname-limit-off-by-one",
+        "a ninth CNAME is still followed",
+        replace(RESOLVER, "MAX_CHAIN = 8", "MAX_CHAIN = 9"),
+        catches=["dns::cname_loop"],
+        rules=["R7.6"],
+    ),
+    mutant(
+        "nxdomain-as-500",
+        "NXDOMAIN is reported as the app's own failure, 500",
+        replace(RESOLVER, 'raise ResolveError(404, "nxdomain")', 'raise ResolveError(500, "nxdomain")'),
+        catches=["dns::nxdomain"],
+        rules=["R7.7"],
+    ),
+    mutant(
+        "nodata-as-nxdomain",
+        "an answer without records (the name exists, not with that type) is taken for NXDOMAIN",
+        replace(RESOLVER, "if rcode == 3:", "if rcode == 3 or not answers:"),
+        catches=["dns::nxdomain"],
+        rules=["R7.7"],
+    ),
+    mutant(
+        "servfail-as-nxdomain",
+        "every non-zero rcode is read as NXDOMAIN: a failing server makes names disappear",
+        replace(RESOLVER, "if rcode == 3:", "if rcode != 0:"),
+        catches=["dns::server_failures"],
+        rules=["R7.8"],
+    ),
+    mutant(
+        "timeout-as-502",
+        "a DNS server that never answers is reported like one that failed (502 servfail)",
+        replace(
+            RESOLVER,
+            'TimeoutError:\n                    raise ResolveError(504, "timeout")',
+            'TimeoutError:\n                    raise ResolveError(502, "servfail")',
+        ),
+        catches=["dns::server_failures"],
+        rules=["R7.8"],
+    ),
+    mutant(
+        "truncated-answer-used",
+        "the TC flag is ignored: the first records of a truncated UDP answer are served as the whole",
+        replace(
+            RESOLVER,
+            "                if truncated:\n                    return self.ask_tcp(query, qid, deadline)\n",
+            "",
+        ),
+        catches=["dns::truncated_retry_tcp"],
+        rules=["R7.9"],
+    ),
+    mutant(
+        "answer-id-not-checked",
+        "the first datagram that looks like an answer is used, whatever its id: a spoofer wins",
+        replace(RESOLVER, "if rid != qid or not flags & 0x8000:", "if not flags & 0x8000:"),
+        catches=["dns::wrong_id_ignored"],
+        rules=["R7.10"],
+    ),
+    mutant(
+        "no-cache",
+        "every lookup asks the DNS server again, the TTL ignored",
+        replace(RESOLVER, "if cached is not None and cached[0] > now:", "if False:"),
+        catches=["dns::cached_for_ttl"],
+        rules=["R7.11"],
+    ),
+    mutant(
+        "cache-forever",
+        "cached answers never expire: the TTL is read and then ignored",
+        replace(RESOLVER, "if cached is not None and cached[0] > now:", "if cached is not None:"),
+        catches=["dns::cache_expires"],
+        rules=["R7.11"],
+    ),
+]
+
+# -- blind, DNS (section 7): written from the README and the solution only; 11/12 caught before
+# tc-bit-wrong-mask escaped (the grader's server sets AA, 0x0400, on every answer): resolve_a now requires
+# no TCP query for a complete answer (R7.9)
+MUTANTS += [
+    blind(
+        "cache-key-name-only",
+        "The learner keys the TTL cache by the name alone, so asking AAAA (or CNAME) right after A for the same name reuses the cached A answer: no new query is sent and the answers come back empty or of the wrong question.",
+        replace(
+            RESOLVER,
+            "key = (name, qtype)",
+            "key = name",
+        ),
+        catches=["dns::resolve_a", "dns::cname_chain"],
+        rules=["R7.11", "R7.3"],
+    ),
+    blind(
+        "cache-expiry-wall-clock-vs-monotonic",
+        "The learner stores the expiry as time.time() + ttl but compares it with time.monotonic(), so every cached entry looks decades away from expiring and the server is never asked again after the TTL.",
+        replace(
+            RESOLVER,
+            "self.cache[key] = (now + ttl, rcode, answers)",
+            "self.cache[key] = (time.time() + ttl, rcode, answers)",
+        ),
+        catches=["dns::cache_expires"],
+        rules=["R7.11"],
+    ),
+    blind(
+        "tc-bit-wrong-mask",
+        "The learner tests the TC flag with 0x0400 (that is the AA bit) instead of 0x0200, so a truncated UDP answer is used as it is and the query is never retried over TCP.",
+        replace(
+            RESOLVER,
+            "bool(flags & 0x0200)",
+            "bool(flags & 0x0400)",
+        ),
+        catches=["dns::resolve_a"],
+        rules=["R7.9"],
+    ),
+    blind(
+        "tcp-length-prefix-native-order",
+        "The learner packs the TCP length prefix with struct format 'H' (native, little-endian on x86) instead of network order, so the server waits for thousands of bytes that never come and the TCP retry ends in a timeout.",
+        replace(
+            RESOLVER,
+            'struct.pack("!H", len(query))',
+            'struct.pack("H", len(query))',
+        ),
+        catches=["dns::truncated_retry_tcp", "dns::wrong_id_ignored"],
+        rules=["R7.9"],
+    ),
+    blind(
+        "id-mismatch-aborts-instead-of-waiting",
+        "The learner checks the answer's id but gives up on the first datagram whose id differs (502) instead of ignoring it and waiting for the right answer.",
+        replace(
+            RESOLVER,
+            "continue  # another id (spoofed, or a late answer): keep waiting for ours",
+            'raise ResolveError(502, "bad_answer")',
+        ),
+        catches=["dns::wrong_id_ignored"],
+        rules=["R7.10"],
+    ),
+    blind(
+        "cname-rdata-decoded-from-slice",
+        "The learner decodes the CNAME target from the rdata slice instead of the whole message, so compression pointers inside the rdata point outside the slice and every CNAME answer becomes a 502 bad_answer.",
+        replace(
+            RESOLVER,
+            "read_name(message, at)[0]",
+            "read_name(rdata, 0)[0]",
+        ),
+        catches=["dns::cname_chain", "dns::cname_loop"],
+        rules=["R7.4", "R7.5", "R7.3"],
+    ),
+    blind(
+        "pointer-guard-bounds-only",
+        "The learner only checks that a compression pointer stays inside the message, not that it points backwards, so a pointer to itself loops forever and the request never gets its 502.",
+        replace(
+            RESOLVER,
+            "if target >= limit:",
+            "if target >= len(message):",
+        ),
+        catches=["dns::pointer_loop"],
+        rules=["R7.4"],
+    ),
+    blind(
+        "cname-limit-nine-followed",
+        "The learner tests the chain length with > instead of >=, so a chain needing 9 CNAMEs is followed to the end (200) instead of answering 502 cname_loop.",
+        replace(
+            RESOLVER,
+            "len(chain) >= MAX_CHAIN",
+            "len(chain) > MAX_CHAIN",
+        ),
+        catches=["dns::cname_loop"],
+        rules=["R7.6"],
+    ),
+    blind(
+        "empty-answer-as-nxdomain",
+        "The learner treats an rcode 0 answer with no records as a name that does not exist, answering 404 nxdomain instead of 200 with an empty answers list.",
+        replace(
+            RESOLVER,
+            "if rcode == 3:",
+            "if rcode == 3 or (rcode == 0 and not answers):",
+        ),
+        catches=["dns::nxdomain"],
+        rules=["R7.7"],
+    ),
+    blind(
+        "only-servfail-rcode-is-error",
+        "The learner maps only rcode 2 (SERVFAIL) to 502, so REFUSED and other rcodes fall through as a successful empty answer (200).",
+        replace(
+            RESOLVER,
+            "if rcode != 0:",
+            "if rcode == 2:",
+        ),
+        catches=["dns::server_failures"],
+        rules=["R7.8"],
+    ),
+    blind(
+        "aaaa-without-zero-compression",
+        "The learner formats AAAA data by hand as eight hex groups, so ::1 comes out as 0:0:0:0:0:0:0:1 instead of the shortest text form.",
+        replace(
+            RESOLVER,
+            "socket.inet_ntop(socket.AF_INET6, rdata)",
+            '":".join(f"{(rdata[i] << 8) | rdata[i + 1]:x}" for i in range(0, 16, 2))',
+        ),
+        catches=["dns::resolve_a"],
+        rules=["R7.3"],
+    ),
+    blind(
+        "trailing-dot-rejected",
+        "The learner validates the name before stripping the optional final dot, so a fully qualified name like example.com. has an empty last label and answers 400 instead of resolving.",
+        replace(
+            ROUTES,
+            '    name = name[:-1] if name.endswith(".") else name\n',
+            "",
+        ),
+        catches=["dns::resolve_a"],
+        rules=["R7.1"],
+    ),
+]
