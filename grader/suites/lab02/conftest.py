@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lab02_support import json_object, new_client_id, new_isbn
+from lab02_support import new_client_id, new_isbn
 
-from grader.checks import describe, expect
+from grader.checks import describe, require_status, setup_failed
 from grader.http import Api
 
 # Modules in the order of the contract: the report follows it.
@@ -66,21 +66,21 @@ class Library:
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.api.post(path, json=body, headers={"X-Client-Id": new_client_id("seed")})
-        expect(
-            response.status_code == 201,
-            f"could not create test data: {describe(response)} answered {response.status_code}, not 201 "
-            "(the checks of creation say more).",
-            expected="201",
-            actual=f"{response.status_code} {response.text[:120]}",
-            response=response,
-        )
-        created = json_object(response)
-        expect(
-            type(created.get("id")) is int,
-            f"{describe(response)}: the created item should have an integer id.",
-            actual=str(created)[:120],
-            response=response,
-        )
+        # Test data is the scenario, not the subject: a failure here blames the request that made it.
+        require_status(response, 201, purpose="create test data")
+        try:
+            created = response.json()
+        except ValueError:
+            created = None
+        if not isinstance(created, dict) or type(created.get("id")) is not int:
+            setup_failed(
+                f"could not create test data: {describe(response)} answered no object with an integer id.",
+                cause=f"POST {path} answered no integer id",
+                hint="The checks of creation and of JSON numbers say what is wrong with it.",
+                expected='{"id": 1, ...}',
+                actual=response.text[:120],
+                response=response,
+            )
         return created
 
     def author(self, name: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from conftest import Library
 from httpx import Response
 from lab02_support import expect_problem, json_object
 
-from grader.checks import check, describe, expect, expect_header, expect_status
+from grader.checks import check, describe, expect, expect_header, expect_status, require_status
 from grader.http import Api
 
 STRONG = r'^"[\x21\x23-\x7e\x80-\xff]*"$'  # RFC 9110 entity-tag, without W/
@@ -16,6 +16,7 @@ STRONG = r'^"[\x21\x23-\x7e\x80-\xff]*"$'  # RFC 9110 entity-tag, without W/
     "Items carry a strong ETag that stays the same while the item does",
     points=2,
     hint='An ETag is a quoted string, e.g. "5d41402a"; a hash of the representation is a good one.',
+    rules=["R8.1", "R8.2"],
 )
 def test_etag_on_items(api: Api, library: Library) -> None:
     book = library.book()
@@ -40,6 +41,7 @@ def test_etag_on_items(api: Api, library: Library) -> None:
     "If-None-Match with the current ETag answers 304 without a body",
     points=3,
     hint="Compare If-None-Match with the item's ETag before sending the body (RFC 9110 §13.1.2).",
+    rules=["R8.4"],
 )
 def test_if_none_match_304(api: Api, library: Library) -> None:
     book = library.book()
@@ -64,6 +66,7 @@ def test_if_none_match_304(api: Api, library: Library) -> None:
     "If-None-Match may list several tags; no match answers 200",
     points=1,
     hint='The header is a comma-separated list: "a", "b". Any match is a match.',
+    rules=["R8.5", "R8.4"],
 )
 def test_if_none_match_list(api: Api, library: Library) -> None:
     book = library.book()
@@ -83,11 +86,14 @@ def test_if_none_match_list(api: Api, library: Library) -> None:
     "The ETag changes when the item changes",
     points=2,
     hint="Derive the tag from the current representation (or a version bumped on every write).",
+    rules=["R8.2"],
 )
 def test_etag_changes_on_update(api: Api, library: Library) -> None:
     book = library.book()
     old = expect_header(expect_status(api.get(f"/v1/books/{book['id']}"), 200), "ETag")
-    expect_status(api.patch(f"/v1/books/{book['id']}", json={"title": "Changed"}), 200)
+    require_status(
+        api.patch(f"/v1/books/{book['id']}", json={"title": "Changed"}), 200, purpose="change the book"
+    )
     new = expect_header(expect_status(api.get(f"/v1/books/{book['id']}"), 200), "ETag")
     expect(new != old, "after a PATCH the ETag should be new.", expected=f"not {old}", actual=new)
     response = expect_status(api.get(f"/v1/books/{book['id']}", headers={"If-None-Match": old}), 200)
@@ -102,6 +108,7 @@ def test_etag_changes_on_update(api: Api, library: Library) -> None:
     "POST, PUT and PATCH answers carry the new ETag",
     points=1,
     hint="A client that just wrote should be able to send If-Match next without reading again.",
+    rules=["R8.1"],
 )
 def test_write_answers_carry_etag(api: Api, library: Library) -> None:
     author = library.author()
@@ -118,11 +125,13 @@ def test_write_answers_carry_etag(api: Api, library: Library) -> None:
         )
 
     body = library.book_body(author["id"])
-    created = expect_status(api.post("/v1/books", json=body), 201)
+    created = require_status(api.post("/v1/books", json=body), 201, purpose="create a book")
     book_id = json_object(created)["id"]
     expect_current_tag(created)
-    expect_current_tag(expect_status(api.patch(f"/v1/books/{book_id}", json={"year": 1999}), 200))
-    expect_current_tag(expect_status(api.put(f"/v1/books/{book_id}", json={**body, "title": "Put"}), 200))
+    patched = api.patch(f"/v1/books/{book_id}", json={"year": 1999})
+    expect_current_tag(require_status(patched, 200, purpose="update a book"))
+    replaced = api.put(f"/v1/books/{book_id}", json={**body, "title": "Put"})
+    expect_current_tag(require_status(replaced, 200, purpose="replace a book"))
 
 
 @check(
@@ -130,11 +139,14 @@ def test_write_answers_carry_etag(api: Api, library: Library) -> None:
     points=3,
     hint="Before a write, compare If-Match with the current ETag: a mismatch means someone else "
     "changed the item first (a lost update).",
+    rules=["R8.6"],
 )
 def test_if_match_stale_412(api: Api, library: Library) -> None:
     book = library.book(title="Original")
     old = expect_header(expect_status(api.get(f"/v1/books/{book['id']}"), 200), "ETag")
-    expect_status(api.patch(f"/v1/books/{book['id']}", json={"year": 2002}), 200)
+    require_status(
+        api.patch(f"/v1/books/{book['id']}", json={"year": 2002}), 200, purpose="change the book first"
+    )
     expect_problem(
         api.patch(f"/v1/books/{book['id']}", json={"title": "Mine"}, headers={"If-Match": old}), 412
     )
@@ -154,6 +166,7 @@ def test_if_match_stale_412(api: Api, library: Library) -> None:
     "If-Match with the current ETag lets the write through",
     points=2,
     hint="A matching If-Match is just a normal write.",
+    rules=["R8.7"],
 )
 def test_if_match_current_proceeds(api: Api, library: Library) -> None:
     book = library.book()
@@ -168,12 +181,14 @@ def test_if_match_current_proceeds(api: Api, library: Library) -> None:
     points=1,
     hint="The v2 representation embeds the author's name: its tag must follow it. v1's bytes did not "
     "change, so neither does its tag.",
+    rules=["R8.3"],
 )
 def test_v2_etag_follows_author(api: Api, library: Library) -> None:
     book = library.book()
     v1 = expect_header(expect_status(api.get(f"/v1/books/{book['id']}"), 200), "ETag")
     v2 = expect_header(expect_status(api.get(f"/v2/books/{book['id']}"), 200), "ETag")
-    expect_status(api.patch(f"/v1/authors/{book['author_id']}", json={"name": "Someone Else"}), 200)
+    renamed = api.patch(f"/v1/authors/{book['author_id']}", json={"name": "Someone Else"})
+    require_status(renamed, 200, purpose="rename the author")
     response = expect_status(api.get(f"/v2/books/{book['id']}", headers={"If-None-Match": v2}), 200)
     expect(
         response.headers.get("etag") != v2,
@@ -183,3 +198,24 @@ def test_v2_etag_follows_author(api: Api, library: Library) -> None:
         response=response,
     )
     expect_status(api.get(f"/v1/books/{book['id']}", headers={"If-None-Match": v1}), 304)
+
+
+@check(
+    "HEAD with If-None-Match answers 304 like GET",
+    points=1,
+    hint="HEAD is GET without the body, conditional requests included (RFC 9110 §13.1.2 names both).",
+    rules=["R8.4", "R3.8"],
+)
+def test_if_none_match_on_head(api: Api, library: Library) -> None:
+    book = library.book()
+    for path in (f"/v1/books/{book['id']}", f"/v1/authors/{book['author_id']}"):
+        tag = expect_header(expect_status(api.get(path), 200), "ETag")
+        response = expect_status(api.head(path, headers={"If-None-Match": tag}), 304)
+        expect(
+            response.headers.get("etag") == tag,
+            f"{describe(response)}: a 304 carries the ETag.",
+            expected=tag,
+            actual=response.headers.get("etag"),
+            response=response,
+        )
+        expect_status(api.head(path, headers={"If-None-Match": '"nope"'}), 200)

@@ -16,6 +16,7 @@ JSON = {"Content-Type": "application/json"}
     points=2,
     hint="Every error has one shape, RFC 9457 problem details: type, title, status, detail, served as "
     "application/problem+json.",
+    rules=["R5.1", "R5.2"],
 )
 def test_not_found_is_problem(api: Api) -> None:
     expect_problem(api.get("/v1/books/987654321"), 404)
@@ -26,6 +27,7 @@ def test_not_found_is_problem(api: Api) -> None:
     "An unknown route answers a problem+json 404 too",
     points=2,
     hint="The framework answers unknown routes itself; replace its default error body with yours.",
+    rules=["R5.1", "R5.2"],
 )
 def test_unknown_route_is_problem(api: Api) -> None:
     expect_problem(api.get("/v1/nothing-here"), 404)
@@ -33,7 +35,10 @@ def test_unknown_route_is_problem(api: Api) -> None:
 
 
 @check(
-    "405 answers are problems", points=1, hint="Method Not Allowed is an error like any other: same format."
+    "405 answers are problems",
+    points=1,
+    hint="Method Not Allowed is an error like any other: same format.",
+    rules=["R5.1"],
 )
 def test_method_not_allowed_is_problem(api: Api) -> None:
     expect_problem(api.delete("/v1/books"), 405)
@@ -43,6 +48,7 @@ def test_method_not_allowed_is_problem(api: Api) -> None:
     "A 422 problem lists its field errors as {field, message}",
     points=3,
     hint='Add an "errors" member to the problem: a list of {"field": ..., "message": ...}, both strings.',
+    rules=["R5.3", "R5.4"],
 )
 def test_validation_problem_has_field_errors(api: Api) -> None:
     response = api.post("/v1/authors", json={"name": 5, "alias": "x"})
@@ -72,6 +78,7 @@ def test_validation_problem_has_field_errors(api: Api) -> None:
     "409 and other client errors are problems",
     points=1,
     hint="Conflicts go through the same error format as everything else.",
+    rules=["R5.1"],
 )
 def test_conflict_is_problem(api: Api, library: Library) -> None:
     book = library.book()
@@ -84,6 +91,7 @@ def test_conflict_is_problem(api: Api, library: Library) -> None:
     "Broken JSON answers a 400 problem, never a 500 or a stack trace",
     points=2,
     hint="Tell 'cannot read this' (400) apart from 'read it, and it is wrong' (422).",
+    rules=["R4.4", "R5.5"],
 )
 def test_malformed_json_is_400(api: Api) -> None:
     for content in (
@@ -99,6 +107,7 @@ def test_malformed_json_is_400(api: Api) -> None:
     "A body that is not UTF-8 answers a 400 problem",
     points=1,
     hint="Decoding the bytes can fail before JSON parsing even starts; catch that too.",
+    rules=["R4.4", "R5.5"],
 )
 def test_invalid_utf8_is_400(api: Api) -> None:
     for content in (b'{"name": "\xff\xfe"}', b'{"name": "caf\xe9"}'):
@@ -109,6 +118,7 @@ def test_invalid_utf8_is_400(api: Api) -> None:
     "A JSON body that is not an object answers a 400 problem",
     points=1,
     hint="Arrays, strings, numbers and an empty body are not the object the route expects.",
+    rules=["R4.4"],
 )
 def test_non_object_body_is_400(api: Api, library: Library) -> None:
     author = library.author()
@@ -122,6 +132,7 @@ def test_non_object_body_is_400(api: Api, library: Library) -> None:
     points=2,
     hint="Check Content-Type before parsing: application/json (charset allowed); anything else or "
     "nothing at all is 415 Unsupported Media Type.",
+    rules=["R4.1", "R4.3"],
 )
 def test_wrong_media_type_is_415(api: Api, library: Library) -> None:
     author = library.author()
@@ -131,6 +142,9 @@ def test_wrong_media_type_is_415(api: Api, library: Library) -> None:
         expect_problem(api.post("/v1/authors", content=body, headers=headers), 415)
     expect_problem(
         api.put(f"/v1/authors/{author['id']}", content=body, headers={"Content-Type": "text/json"}), 415
+    )
+    expect_problem(
+        api.patch(f"/v1/authors/{author['id']}", content=body, headers={"Content-Type": "text/plain"}), 415
     )
     expect_status(
         api.post("/v1/authors", content=body, headers={"Content-Type": "application/json; charset=utf-8"}),
@@ -142,6 +156,7 @@ def test_wrong_media_type_is_415(api: Api, library: Library) -> None:
     "PATCH takes application/merge-patch+json",
     points=1,
     hint="A JSON Merge Patch (RFC 7396) is what PATCH receives here; accept its media type too.",
+    rules=["R4.2"],
 )
 def test_merge_patch_accepted(api: Api, library: Library) -> None:
     author = library.author()
@@ -158,6 +173,7 @@ def test_merge_patch_accepted(api: Api, library: Library) -> None:
     points=2,
     hint="1e999 becomes infinity in many parsers, and echoing it back breaks JSON encoding. Never echo "
     "raw input in errors, and range-check every number.",
+    rules=["R4.15", "R5.5"],
 )
 def test_huge_numbers_never_500(api: Api, library: Library) -> None:
     author = library.author()

@@ -10,7 +10,7 @@ from typing import Any
 from conftest import Library
 from lab02_support import charset, json_object, media_type
 
-from grader.checks import check, describe, expect, expect_status
+from grader.checks import check, describe, expect, expect_status, kind_of, require_status
 from grader.http import Api
 
 TEXTS = ["Stanisław Lem", "Аркадий и Борис Стругацкие", "村上春樹", "Léa Seydoux 📚", "Zoë (e\u0301)"]
@@ -31,6 +31,7 @@ def expect_json_utf8(response: Any, media: str) -> None:
     "JSON answers say Content-Type: application/json; charset=utf-8",
     points=2,
     hint="Name the charset in the Content-Type of every JSON answer (many frameworks leave it out).",
+    rules=["R1.4"],
 )
 def test_json_content_type_has_charset(api: Api, library: Library) -> None:
     author = library.author()
@@ -45,6 +46,7 @@ def test_json_content_type_has_charset(api: Api, library: Library) -> None:
     "Problems say Content-Type: application/problem+json; charset=utf-8",
     points=1,
     hint="Errors get their own media type, with the charset too.",
+    rules=["R1.4"],
 )
 def test_problem_content_type_has_charset(api: Api) -> None:
     expect_json_utf8(expect_status(api.get("/v1/books/987654321"), 404), "application/problem+json")
@@ -55,6 +57,7 @@ def test_problem_content_type_has_charset(api: Api) -> None:
     "Non-ASCII text comes back exactly as sent (UTF-8 round trip)",
     points=3,
     hint="Decode request bodies as UTF-8 and never strip or replace characters you do not know.",
+    rules=["R1.5"],
 )
 def test_utf8_round_trip(api: Api, library: Library) -> None:
     for text in TEXTS:
@@ -98,10 +101,12 @@ def parse_time(value: object) -> datetime | None:
     "created_at and updated_at are ISO 8601 with a UTC offset",
     points=2,
     hint="A time without an offset is a different instant on every machine; write '...Z' or '+00:00'.",
+    rules=["R1.8"],
 )
 def test_times_are_iso_with_offset(api: Api, library: Library) -> None:
     book = library.book()
-    expect_status(api.patch(f"/v1/books/{book['id']}", json={"year": 2000}), 200)
+    # the update only sets updated_at apart from created_at; its status is other checks' business
+    require_status(api.patch(f"/v1/books/{book['id']}", json={"year": 2000}), 200, purpose="update a book")
     for path in (f"/v1/books/{book['id']}", f"/v1/authors/{book['author_id']}"):
         item = json_object(expect_status(api.get(path), 200))
         created, updated = parse_time(item.get("created_at")), parse_time(item.get("updated_at"))
@@ -123,13 +128,17 @@ def test_times_are_iso_with_offset(api: Api, library: Library) -> None:
         )
 
 
+MISSING = object()  # a member the answer does not have
+
+
 def expect_int(container: dict[str, Any], name: str, where: str) -> None:
-    value = container.get(name)
+    value = container.get(name) if name in container else MISSING
     expect(
         type(value) is int,
-        f"{where}: {name} should be a JSON integer.",
+        f"{where}: {name} is {'missing' if value is MISSING else kind_of(value)}; expected a JSON integer"
+        + (f" ({kind_of(int(value))})." if isinstance(value, str) and value.strip().isdigit() else "."),
         expected="an integer like 42",
-        actual=repr(value),
+        actual="no such member" if value is MISSING else json.dumps(value, ensure_ascii=False)[:80],
     )
 
 
@@ -137,6 +146,7 @@ def expect_int(container: dict[str, Any], name: str, where: str) -> None:
     "Numbers are JSON numbers, not strings",
     points=2,
     hint="id, year, author_id, page, per_page, total and a problem's status are integers in JSON.",
+    rules=["R1.7", "R1.9"],
 )
 def test_numbers_are_numbers(api: Api, library: Library) -> None:
     book = library.book()
@@ -165,6 +175,7 @@ def keys_of(value: Any) -> set[str]:
     "Field names are snake_case everywhere",
     points=1,
     hint="One naming convention for every member: resources, list envelopes and errors.",
+    rules=["R1.6"],
 )
 def test_snake_case_fields(api: Api, library: Library) -> None:
     book = library.book()

@@ -76,6 +76,7 @@ def ids_of(response: Any) -> list[Any]:
     points=3,
     hint='Answer {"items": [...], "page": 1, "per_page": 20, "total": ..., "next": ...}; per_page '
     "defaults to 20.",
+    rules=["R6.1", "R6.2", "R6.4", "R3.2"],
 )
 def test_page_envelope(api: Api, shelf: Shelf) -> None:
     response = expect_status(api.get("/v1/books", params={"author_id": shelf.author, "per_page": 10}), 200)
@@ -109,6 +110,7 @@ def test_page_envelope(api: Api, shelf: Shelf) -> None:
     points=3,
     hint="page N holds items (N-1)*per_page up to N*per_page of one stable order; next is null on the "
     "last page.",
+    rules=["R6.5"],
 )
 def test_walk_all_pages(api: Api, shelf: Shelf) -> None:
     pages = walk(api, "/v1/books", {"author_id": shelf.author, "per_page": 10})
@@ -133,6 +135,7 @@ def test_walk_all_pages(api: Api, shelf: Shelf) -> None:
     'The Link header carries rel="next" with the next page; none on the last page',
     points=2,
     hint='Add Link: <url>; rel="next" (RFC 8288) with the same URL as next in the body.',
+    rules=["R6.7", "R6.5"],
 )
 def test_link_header_next(api: Api, shelf: Shelf) -> None:
     first = expect_status(api.get("/v1/books", params={"author_id": shelf.author, "per_page": 10}), 200)
@@ -168,6 +171,7 @@ def test_link_header_next(api: Api, shelf: Shelf) -> None:
     "next keeps the filters, the sort and per_page",
     points=2,
     hint="Build next from the request's own query string and change only the page.",
+    rules=["R6.6"],
 )
 def test_next_keeps_query(api: Api, shelf: Shelf) -> None:
     pages = walk(api, "/v1/books", {"author_id": shelf.author, "year": 1992, "sort": "-title", "per_page": 2})
@@ -187,6 +191,7 @@ def test_next_keeps_query(api: Api, shelf: Shelf) -> None:
     "author_id and year filter the list, and total counts the matches",
     points=2,
     hint="Filter before you paginate, and count what the filter kept.",
+    rules=["R6.10", "R6.4"],
 )
 def test_filters(api: Api, shelf: Shelf) -> None:
     for params, expected in (
@@ -218,6 +223,7 @@ def test_filters(api: Api, shelf: Shelf) -> None:
     "sort=title and sort=-title order by title, ties by id",
     points=2,
     hint="Sort by the key, then by id ascending for equal keys, in both directions.",
+    rules=["R6.11"],
 )
 def test_sort_by_title(api: Api, shelf: Shelf) -> None:
     for sort in ("title", "-title"):
@@ -238,6 +244,7 @@ def test_sort_by_title(api: Api, shelf: Shelf) -> None:
     "sort=year and sort=-year order by year, ties by id",
     points=2,
     hint="Equal years keep id order, also when descending: reversing a sorted list reverses ties too.",
+    rules=["R6.11"],
 )
 def test_sort_by_year(api: Api, shelf: Shelf) -> None:
     for sort in ("year", "-year", "id", "-id"):
@@ -258,6 +265,7 @@ def test_sort_by_year(api: Api, shelf: Shelf) -> None:
     "per_page goes from 1 to 100 and page from 1; other values answer 422",
     points=1,
     hint="Refuse a page size out of range instead of capping it silently.",
+    rules=["R6.2", "R6.3"],
 )
 def test_page_size_limits(api: Api, shelf: Shelf) -> None:
     for params in ({"per_page": 0}, {"per_page": 101}, {"page": 0}, {"page": -1}):
@@ -278,6 +286,7 @@ def test_page_size_limits(api: Api, shelf: Shelf) -> None:
     "A page past the end answers 200 with no items and next null",
     points=1,
     hint="An empty page is not an error.",
+    rules=["R6.8"],
 )
 def test_page_past_end(api: Api, shelf: Shelf) -> None:
     response = expect_status(api.get("/v1/books", params={"author_id": shelf.author, "page": 99}), 200)
@@ -295,6 +304,7 @@ def test_page_past_end(api: Api, shelf: Shelf) -> None:
     "Authors are paginated the same way, by id",
     points=1,
     hint="The same envelope and links for every collection.",
+    rules=["R6.9", "R6.1", "R3.2"],
 )
 def test_authors_paginated(api: Api, shelf: Shelf) -> None:
     first = expect_status(api.get("/v1/authors", params={"per_page": 1}), 200)
@@ -318,3 +328,52 @@ def test_authors_paginated(api: Api, shelf: Shelf) -> None:
         actual=b,
         response=second,
     )
+
+
+@check(
+    "When the total is an exact multiple of per_page, the last full page has no next",
+    points=1,
+    hint="There is a next page only while (page - 1) * per_page + len(items) < total: a full last page "
+    "is still the last one.",
+    rules=["R6.5", "R6.7"],
+)
+def test_last_page_of_exact_multiple(api: Api, shelf: Shelf) -> None:
+    for per_page, pages_expected in ((5, 5), (25, 1)):
+        pages = walk(api, "/v1/books", {"author_id": shelf.author, "per_page": per_page})
+        last = pages[-1]
+        expect(
+            len(pages) == pages_expected and len(items_of(last)) == per_page,
+            f"25 books at {per_page} per page make {pages_expected} full page(s); following next should "
+            "stop at the last full one, not at an empty page after it.",
+            expected=f"{pages_expected} pages, the last with {per_page} items",
+            actual=f"{len(pages)} pages, the last with {len(items_of(last))} items",
+            response=last,
+        )
+        expect(
+            next_link(last) is None,
+            f'{describe(last)}: the last page has no Link rel="next".',
+            expected='no rel="next"',
+            actual=last.headers.get("link"),
+            response=last,
+        )
+
+
+@check(
+    "Query parameters the contract does not name are ignored",
+    points=1,
+    hint="Read the parameters you know and ignore the rest (a cache buster, a tracking tag).",
+    rules=["R6.13"],
+)
+def test_unknown_parameters_ignored(api: Api, shelf: Shelf) -> None:
+    params = {"author_id": shelf.author, "per_page": 100}
+    response = expect_status(
+        api.get("/v1/books", params={**params, "fields": "title", "_": "1700000000"}), 200
+    )
+    expect(
+        ids_of(response) == shelf.ids(),
+        f"{describe(response)}: unknown parameters should change nothing.",
+        expected=shelf.ids(),
+        actual=ids_of(response),
+        response=response,
+    )
+    expect_status(api.get("/v1/authors", params={"q": "x", "per_page": 1}), 200)

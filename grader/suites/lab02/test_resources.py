@@ -20,10 +20,19 @@ def allow_set(value: str) -> set[str]:
     points=3,
     hint="Creating answers 201, the new item as the body, and a Location header with its URL "
     "(RFC 9110 §15.3.2). FastAPI answers 200 unless you say otherwise.",
+    rules=["R3.3", "R2.1"],
 )
 def test_create_author(api: Api) -> None:
     response = expect_status(api.post("/v1/authors", json={"name": "Octavia E. Butler"}), 201)
     created = json_object(response)
+    members = {"id", "name", "created_at", "updated_at"}
+    expect(
+        members <= set(created),
+        f"{describe(response)}: an author has id, name, created_at and updated_at.",
+        expected=", ".join(sorted(members)),
+        actual=", ".join(sorted(created)),
+        response=response,
+    )
     location = expect_header(response, "Location")
     expect(
         path_of(resolve(response, location)) == f"/v1/authors/{created.get('id')}",
@@ -46,6 +55,7 @@ def test_create_author(api: Api) -> None:
     "POST /v1/books answers 201 with a Location, and GET returns the same book",
     points=3,
     hint="Store every field you accepted and answer 201 with the book and its Location.",
+    rules=["R3.3", "R3.4", "R2.2"],
 )
 def test_create_book(api: Api, library: Library) -> None:
     author = library.author()
@@ -74,6 +84,7 @@ def test_create_book(api: Api, library: Library) -> None:
     "GET of an item that does not exist answers 404",
     points=2,
     hint="Look the id up and answer 404 Not Found when nothing has it, for authors and books.",
+    rules=["R3.4", "R1.10"],
 )
 def test_missing_item_is_404(api: Api) -> None:
     for path in (f"/v1/books/{MISSING}", f"/v1/authors/{MISSING}"):
@@ -84,6 +95,7 @@ def test_missing_item_is_404(api: Api) -> None:
     "An id that is not a positive integer, or is huge, answers 404",
     points=1,
     hint="/v1/books/abc names no book: that is a 404, not a validation error and never a 500.",
+    rules=["R1.10"],
 )
 def test_odd_ids_are_404(api: Api) -> None:
     for raw in ("abc", "0", "-1", "1.5", "99999999999999999999999999"):
@@ -94,6 +106,7 @@ def test_odd_ids_are_404(api: Api) -> None:
     "PUT replaces a book (200) and answers 404 for a book that does not exist",
     points=2,
     hint="PUT sends the complete new state of the item; it does not create one here.",
+    rules=["R3.5"],
 )
 def test_put_replaces(api: Api, library: Library) -> None:
     book = library.book()
@@ -115,6 +128,7 @@ def test_put_replaces(api: Api, library: Library) -> None:
     "PATCH changes only the fields it sends",
     points=2,
     hint="A partial update: apply the fields present in the body, keep every other one.",
+    rules=["R3.6", "R4.17"],
 )
 def test_patch_changes_only_given_fields(api: Api, library: Library) -> None:
     book = library.book(title="Dawn", year=1987)
@@ -135,6 +149,7 @@ def test_patch_changes_only_given_fields(api: Api, library: Library) -> None:
     "DELETE answers 204 without a body; the item is gone afterwards",
     points=2,
     hint="204 No Content has no body. Then GET and a second DELETE answer 404.",
+    rules=["R3.7"],
 )
 def test_delete_answers_204(api: Api, library: Library) -> None:
     book = library.book()
@@ -154,6 +169,7 @@ def test_delete_answers_204(api: Api, library: Library) -> None:
     points=2,
     hint="405 must list what the route does allow (RFC 9110 §15.5.6). FastAPI's own 405 lists only "
     "the methods of the first route it tried.",
+    rules=["R3.9"],
 )
 def test_collection_405_with_allow(api: Api) -> None:
     for method in ("PUT", "PATCH", "DELETE"):
@@ -173,6 +189,7 @@ def test_collection_405_with_allow(api: Api) -> None:
     "POST on an item answers 405 with Allow: GET, HEAD, PUT, PATCH, DELETE",
     points=2,
     hint="An item cannot be POSTed to; say which methods it takes in the Allow header.",
+    rules=["R3.9"],
 )
 def test_item_405_with_allow(api: Api, library: Library) -> None:
     book = library.book()
@@ -192,6 +209,7 @@ def test_item_405_with_allow(api: Api, library: Library) -> None:
     "A second book with the same ISBN answers 409 Conflict (POST, PUT and PATCH)",
     points=2,
     hint="ISBNs are unique: the request is well-formed but clashes with the current state.",
+    rules=["R3.11", "R4.11"],
 )
 def test_duplicate_isbn_is_409(api: Api, library: Library) -> None:
     first = library.book()
@@ -213,6 +231,7 @@ def test_duplicate_isbn_is_409(api: Api, library: Library) -> None:
     "A book that keeps its own ISBN is not a conflict",
     points=1,
     hint="When you look for a clash, the book being updated does not clash with itself.",
+    rules=["R3.12"],
 )
 def test_own_isbn_is_not_a_conflict(api: Api, library: Library) -> None:
     book = library.book()
@@ -225,6 +244,7 @@ def test_own_isbn_is_not_a_conflict(api: Api, library: Library) -> None:
     "Deleting an author who still has books answers 409; without books, 204",
     points=2,
     hint="Refuse to leave books pointing at nobody; once the books are gone the author can go.",
+    rules=["R3.13"],
 )
 def test_delete_author_with_books_is_409(api: Api, library: Library) -> None:
     book = library.book()
@@ -240,6 +260,7 @@ def test_delete_author_with_books_is_409(api: Api, library: Library) -> None:
     "HEAD on an item answers like GET, without a body",
     points=2,
     hint="HEAD is GET without the body: same status, same headers (RFC 9110 §9.3.2).",
+    rules=["R3.8"],
 )
 def test_head_item(api: Api, library: Library) -> None:
     book = library.book()
@@ -263,6 +284,7 @@ def test_head_item(api: Api, library: Library) -> None:
     "HEAD on a collection answers 200 without a body",
     points=1,
     hint="Every GET route takes HEAD as well, collections included.",
+    rules=["R3.8"],
 )
 def test_head_collection(api: Api, library: Library) -> None:
     author = library.author()
@@ -280,7 +302,25 @@ def test_head_collection(api: Api, library: Library) -> None:
     "Unknown paths answer 404",
     points=1,
     hint="Only the routes of the contract exist; anything else is Not Found.",
+    rules=["R3.10"],
 )
 def test_unknown_path_is_404(api: Api) -> None:
     for path in ("/v1/publishers", "/v1/books/1/reviews", "/books"):
         expect_status(api.get(path), 404)
+
+
+@check(
+    'GET /health answers 200 with {"status": "ok"}',
+    points=1,
+    hint='The health probe is outside the versions: GET /health answers {"status": "ok"}.',
+    rules=["R1.1"],
+)
+def test_health_ok(api: Api) -> None:
+    response = expect_status(api.get("/health"), 200)
+    expect(
+        json_object(response) == {"status": "ok"},
+        f"{describe(response)}: the health probe answers a fixed body.",
+        expected='{"status": "ok"}',
+        actual=response.text[:120],
+        response=response,
+    )

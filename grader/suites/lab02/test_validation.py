@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from conftest import Library
-from lab02_support import error_fields, expect_field_error, json_object
+from lab02_support import (
+    error_fields,
+    expect_field_error,
+    expect_problem,
+    items_of,
+    json_object,
+    new_client_id,
+)
 
-from grader.checks import check, describe, expect, expect_status
+from grader.checks import check, describe, expect, expect_status, json_body, require_status
 from grader.http import Api
+
+MAX_BODY = 16384  # the contract's cap on request bodies (R4.19)
 
 
 def show(body: dict[str, Any]) -> str:
@@ -21,6 +32,7 @@ def show(body: dict[str, Any]) -> str:
     points=2,
     hint="Answer 422 with a problem whose `errors` list has one entry per bad field: "
     '{"field": "isbn", "message": "..."}.',
+    rules=["R4.16", "R4.5"],
 )
 def test_missing_field(api: Api, library: Library) -> None:
     author = library.author()
@@ -35,6 +47,7 @@ def test_missing_field(api: Api, library: Library) -> None:
     points=2,
     hint='Types are strict: "1974" is a string, 1974.5 and true are not integers, 42 is not a string. '
     "Check your framework's strict mode.",
+    rules=["R4.14", "R4.12", "R4.13"],
 )
 def test_wrong_types(api: Api, library: Library) -> None:
     author = library.author()
@@ -54,6 +67,7 @@ def test_wrong_types(api: Api, library: Library) -> None:
     "Every bad field is reported at once",
     points=2,
     hint="Collect all errors before answering, so the client can fix everything in one go.",
+    rules=["R4.5"],
 )
 def test_all_errors_at_once(api: Api, library: Library) -> None:
     author = library.author()
@@ -73,6 +87,7 @@ def test_all_errors_at_once(api: Api, library: Library) -> None:
     "Strings longer than their limit answer 422; the limit itself is fine",
     points=2,
     hint="title: 1 to 200 characters, name: 1 to 100 characters.",
+    rules=["R4.9", "R4.10"],
 )
 def test_length_limits(api: Api, library: Library) -> None:
     author = library.author()
@@ -84,12 +99,17 @@ def test_length_limits(api: Api, library: Library) -> None:
     )
     expect_status(api.post("/v1/authors", json={"name": "N" * 100}), 201)
     expect_field_error(api.post("/v1/authors", json={"name": "N" * 101}), "name", "a 101-character name")
+    # the limits apply after trimming: surrounding whitespace does not count
+    padded = library.book_body(author["id"], title=" " + "T" * 200 + "\t ")
+    expect_status(api.post("/v1/books", json=padded), 201)
+    expect_status(api.post("/v1/authors", json={"name": "  " + "N" * 100 + " "}), 201)
 
 
 @check(
     "Lengths count characters, not bytes",
     points=1,
     hint="'é' is one character but two bytes in UTF-8; the limits are in characters.",
+    rules=["R4.8"],
 )
 def test_length_in_characters(api: Api, library: Library) -> None:
     author = library.author()
@@ -101,6 +121,7 @@ def test_length_in_characters(api: Api, library: Library) -> None:
     "Surrounding whitespace is trimmed; a blank string is refused",
     points=2,
     hint="Trim strings before you validate and store them: '  Dune  ' is 'Dune', '   ' is empty.",
+    rules=["R4.7", "R4.9", "R4.10", "R4.11"],
 )
 def test_whitespace_trimmed(api: Api, library: Library) -> None:
     author = library.author()
@@ -130,6 +151,7 @@ def test_whitespace_trimmed(api: Api, library: Library) -> None:
     "Unknown and read-only fields are refused with 422",
     points=2,
     hint="Refuse what you do not know (typos, mass assignment): a client must not set id or created_at.",
+    rules=["R4.18", "R1.9"],
 )
 def test_unknown_fields_refused(api: Api, library: Library) -> None:
     author = library.author()
@@ -137,17 +159,24 @@ def test_unknown_fields_refused(api: Api, library: Library) -> None:
     for field, value in (
         ("id", 424242),
         ("created_at", "2020-01-01T00:00:00Z"),
+        ("updated_at", "2020-01-01T00:00:00Z"),
         ("author", {"id": author["id"]}),
     ):
         body = library.book_body(author["id"], **{field: value})
         expect_field_error(api.post("/v1/books", json=body), field, show({field: value}))
     expect_field_error(api.patch(f"/v1/authors/{author['id']}", json={"id": 7}), "id", "id in a PATCH")
+    book = library.book(author["id"])
+    for field, value in (("id", 7), ("titel", "A typo")):
+        expect_field_error(
+            api.patch(f"/v1/books/{book['id']}", json={field: value}), field, f"{field} in a PATCH"
+        )
 
 
 @check(
     "An ISBN must be exactly 13 digits 0-9",
     points=1,
     hint="No hyphens, no letters, no other lengths; careful, some regex digit classes match more than 0-9.",
+    rules=["R4.11"],
 )
 def test_isbn_format(api: Api, library: Library) -> None:
     author = library.author()
@@ -160,6 +189,7 @@ def test_isbn_format(api: Api, library: Library) -> None:
     "year must be from 1 to 2100",
     points=1,
     hint="Check both ends of the range, and that the ends themselves are accepted.",
+    rules=["R4.12"],
 )
 def test_year_range(api: Api, library: Library) -> None:
     author = library.author()
@@ -174,6 +204,7 @@ def test_year_range(api: Api, library: Library) -> None:
     "author_id of an author that does not exist answers 422 on author_id",
     points=2,
     hint="A reference to nothing is invalid input: a field error, not a 404 (the URL exists) nor a 500.",
+    rules=["R4.13"],
 )
 def test_unknown_author(api: Api, library: Library) -> None:
     book = library.book()
@@ -190,6 +221,7 @@ def test_unknown_author(api: Api, library: Library) -> None:
     "PUT needs every field",
     points=2,
     hint="PUT replaces the whole item: a body without every field is a 422, not a partial update.",
+    rules=["R4.16", "R3.5", "R4.6"],
 )
 def test_put_needs_every_field(api: Api, library: Library) -> None:
     book = library.book()
@@ -208,6 +240,7 @@ def test_put_needs_every_field(api: Api, library: Library) -> None:
     "PATCH refuses null",
     points=1,
     hint="Leaving a field out keeps it; null would erase a required field, so it is a 422.",
+    rules=["R4.17"],
 )
 def test_patch_refuses_null(api: Api, library: Library) -> None:
     book = library.book()
@@ -221,6 +254,7 @@ def test_patch_refuses_null(api: Api, library: Library) -> None:
     "A refused request changes nothing, not even its valid fields",
     points=2,
     hint="Validate the whole body first, then apply it: never half an update.",
+    rules=["R4.6"],
 )
 def test_refused_request_changes_nothing(api: Api, library: Library) -> None:
     book = library.book(title="Before", year=1990)
@@ -242,6 +276,7 @@ def test_refused_request_changes_nothing(api: Api, library: Library) -> None:
     points=2,
     hint="Query parameters are input too: page and per_page are integers, sort one of the documented "
     "values, filters integers.",
+    rules=["R6.3", "R6.12", "R5.4"],
 )
 def test_bad_query_parameters(api: Api) -> None:
     for params in (
@@ -255,3 +290,58 @@ def test_bad_query_parameters(api: Api) -> None:
         ((name, value),) = params.items()
         expect_field_error(api.get("/v1/books", params=params), name, f"{name}={value}")
     expect_field_error(api.get("/v1/authors", params={"page": "x"}), "page", "page=x")
+
+
+def padded(body: dict[str, Any], size: int) -> bytes:
+    """`body` as JSON of exactly `size` bytes: spaces before the closing brace (JSON allows them)."""
+    compact = json.dumps(body).encode()
+    return compact[:-1] + b" " * (size - len(compact)) + b"}"
+
+
+def in_pieces(content: bytes) -> Iterator[bytes]:
+    """The body sent in chunks (Transfer-Encoding: chunked): no Content-Length to refuse it by."""
+    for start in range(0, len(content), 4096):
+        yield content[start : start + 4096]
+
+
+@check(
+    "A body of 16384 bytes is read; one byte more answers 413 and creates or changes nothing, even sent "
+    "in chunks, for PUT and PATCH too",
+    points=2,
+    hint="Cap the body before you keep it (idempotency middleware included): count the bytes as they "
+    "arrive, refuse a Content-Length over 16384 at once, and answer 413 as a problem.",
+    rules=["R4.19", "R4.20"],
+)
+def test_body_size_limit(api: Api, library: Library) -> None:
+    author = library.author()
+    me = {"Content-Type": "application/json", "X-Client-Id": new_client_id("size")}
+    at_limit = padded(library.book_body(author["id"]), MAX_BODY)
+    made = api.post("/v1/books", content=at_limit, headers=me)
+    expect_status(made, 201)
+    book = json_body(made)
+    over = padded(library.book_body(author["id"]), MAX_BODY + 1)
+    expect_problem(api.post("/v1/books", content=over, headers=me), 413)
+    streamed = padded(library.book_body(author["id"]), MAX_BODY + 1)
+    with_key = {**me, "Idempotency-Key": new_client_id("size-key")}
+    expect_problem(api.post("/v1/books", content=in_pieces(streamed), headers=with_key), 413)
+    listed = api.get("/v1/books", params={"author_id": author["id"], "per_page": 100})
+    count = len(items_of(require_status(listed, 200, purpose="count the author's books")))
+    expect(
+        count == 1,
+        f"after one body of {MAX_BODY} bytes and two of {MAX_BODY + 1}, the author has {count} books.",
+        expected="1 book: the bodies over the limit create nothing",
+        actual=f"{count} books",
+    )
+    # every body is capped, not only a POST's: PUT and PATCH change nothing either
+    changed = {"title": "Never stored"}
+    for method in ("PUT", "PATCH"):
+        body = padded({**library.book_body(author["id"]), **changed}, MAX_BODY + 1)
+        expect_problem(api.request(method, f"/v1/books/{book['id']}", content=body, headers=me), 413)
+    now = json_body(require_status(api.get(f"/v1/books/{book['id']}"), 200, purpose="read the book again"))
+    expect(
+        now.get("title") == book.get("title"),
+        f"after a PUT and a PATCH of {MAX_BODY + 1} bytes to /v1/books/{book['id']}, its title is "
+        f"{now.get('title')!r}.",
+        expected=f"{book.get('title')!r}: bodies over the limit change nothing",
+        actual=repr(now.get("title")),
+    )

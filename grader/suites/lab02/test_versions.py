@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import Library
 from lab02_support import expect_problem, items_of, json_object, path_of, resolve
 
-from grader.checks import check, describe, expect, expect_header, expect_status
+from grader.checks import check, describe, expect, expect_header, expect_status, require_status
 from grader.http import Api
 
 
@@ -13,6 +13,7 @@ from grader.http import Api
     "/v1 books refer to their author by author_id",
     points=2,
     hint='v1 is the original shape: "author_id": 1, and no "author" member.',
+    rules=["R7.2", "R2.2"],
 )
 def test_v1_book_shape(api: Api, library: Library) -> None:
     book = library.book()
@@ -29,6 +30,7 @@ def test_v1_book_shape(api: Api, library: Library) -> None:
     "/v2 books embed their author as {id, name} instead of author_id",
     points=2,
     hint='v2\'s one breaking change: "author": {"id": 1, "name": "..."} replaces "author_id".',
+    rules=["R7.2", "R2.3"],
 )
 def test_v2_book_shape(api: Api, library: Library) -> None:
     author = library.author("Ted Chiang")
@@ -53,6 +55,7 @@ def test_v2_book_shape(api: Api, library: Library) -> None:
     "/v1 and /v2 serve the same data, both ways",
     points=3,
     hint="One store, two representations: never two copies of the data.",
+    rules=["R7.1", "R3.1"],
 )
 def test_same_data(api: Api, library: Library) -> None:
     author = library.author()
@@ -86,6 +89,7 @@ def test_same_data(api: Api, library: Library) -> None:
     "A book created through /v2 gets a /v2 Location",
     points=1,
     hint="Location and links stay in the version of the request.",
+    rules=["R7.4"],
 )
 def test_v2_location(api: Api, library: Library) -> None:
     author = library.author()
@@ -112,11 +116,13 @@ def test_v2_location(api: Api, library: Library) -> None:
     "/v2 shows the author's current name",
     points=1,
     hint="Build the v2 representation from the author as it is now, not from a copy made earlier.",
+    rules=["R7.3"],
 )
 def test_v2_follows_author_rename(api: Api, library: Library) -> None:
     book = library.book()
     expect_status(api.get(f"/v2/books/{book['id']}"), 200)  # seen once before the rename
-    expect_status(api.patch(f"/v1/authors/{book['author_id']}", json={"name": "New Name"}), 200)
+    renamed = api.patch(f"/v1/authors/{book['author_id']}", json={"name": "New Name"})
+    require_status(renamed, 200, purpose="rename the author")
     body = json_object(expect_status(api.get(f"/v2/books/{book['id']}"), 200))
     expect(
         (body.get("author") or {}).get("name") == "New Name",
@@ -130,6 +136,7 @@ def test_v2_follows_author_rename(api: Api, library: Library) -> None:
     "/v2 lists hold v2 books and link to /v2 pages",
     points=1,
     hint="The list uses the same representation as the item, and next stays in /v2.",
+    rules=["R7.4"],
 )
 def test_v2_lists(api: Api, library: Library) -> None:
     author = library.author()
@@ -160,6 +167,7 @@ def test_v2_lists(api: Api, library: Library) -> None:
     "Any other version answers 404",
     points=1,
     hint="Only /v1 and /v2 exist; a version you do not serve is an unknown path.",
+    rules=["R7.5", "R3.10"],
 )
 def test_unknown_version_is_404(api: Api) -> None:
     for path in ("/v3/books", "/v0/authors", "/V1/books"):

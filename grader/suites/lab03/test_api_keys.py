@@ -37,7 +37,7 @@ def _key(key: str) -> dict[str, str]:
 @check(
     "POST /api-keys returns a key that authenticates as its owner (X-API-Key)",
     points=3,
-    needs="registration::token_password_grant",
+    rules=["R9.1", "R9.5", "R2.2"],
     hint="Generate the key with secrets (at least 128 bits), answer it once with 201, and accept "
     "X-API-Key in the same dependency that reads bearer tokens and session cookies.",
 )
@@ -58,6 +58,7 @@ def test_create_and_use(api):
 @check(
     "GET /api-keys lists the keys without the key itself",
     points=2,
+    rules=["R9.2", "R9.1"],
     needs=NEEDS,
     hint="The key is shown once, at creation. The list shows id, name and created_at.",
 )
@@ -86,6 +87,7 @@ def test_list_hides_key(api):
 @check(
     "API keys are stored only as hashes",
     points=3,
+    rules=["R9.6"],
     needs=NEEDS,
     hint="Store sha256(key) and look keys up by that digest: a random key of 256 bits needs no slow "
     "hash, but it must not be readable from the table.",
@@ -98,6 +100,7 @@ def test_key_stored_hashed(api, db):
 @check(
     "DELETE /api-keys/{id} revokes the key at once",
     points=3,
+    rules=["R9.3", "R9.5"],
     needs=NEEDS,
     hint="Delete (or mark revoked) the row and check it on every request; no cache may keep a revoked "
     "key alive.",
@@ -120,6 +123,7 @@ def test_revoke_immediate(api):
 @check(
     "Another user cannot revoke your key (404), and it keeps working",
     points=2,
+    rules=["R9.4"],
     needs=NEEDS,
     hint="Delete WHERE id = ... AND user_id = the caller; nothing deleted means 404.",
 )
@@ -134,6 +138,7 @@ def test_other_user_cannot_revoke(api):
 @check(
     "An unknown API key answers 401 with WWW-Authenticate",
     points=1,
+    rules=["R9.5", "R2.3"],
     needs=NEEDS,
     hint="A key that matches no stored hash is a failed authentication: 401 with the challenge header.",
 )

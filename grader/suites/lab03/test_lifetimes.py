@@ -70,7 +70,7 @@ def _prepare(short: Api, done: Prepared) -> None:
 @check(
     "ACCESS_TOKEN_TTL is read from the environment (an instance with 1 issues 1-second tokens)",
     points=2,
-    needs="tokens::issued_token_claims",
+    rules=["R1.1", "R1.2", "R5.1"],
     hint="Read ACCESS_TOKEN_TTL with your settings class; never hard-code a lifetime.",
 )
 def test_access_ttl_from_env(prepared):
@@ -87,6 +87,7 @@ def test_access_ttl_from_env(prepared):
 @check(
     "Refresh tokens expire after REFRESH_TOKEN_TTL seconds",
     points=2,
+    rules=["R6.2", "R1.1"],
     needs="refresh::refresh_rotates",
     hint="Store an expiry with each refresh token (issued at + REFRESH_TOKEN_TTL) and refuse it after.",
 )
@@ -113,6 +114,7 @@ def test_refresh_expires(prepared, short):
 @check(
     "Sessions expire after SESSION_TTL seconds on the server",
     points=2,
+    rules=["R7.7", "R1.1"],
     needs="sessions::session_login_works",
     hint="Keep an expiry with each server-side session and compare it on every request; the cookie's "
     "Max-Age alone is only a request to the browser.",
@@ -139,6 +141,7 @@ def test_session_expires(prepared, short):
 @check(
     "LOGIN_MAX_FAILURES is read from the environment (5 on the second instance)",
     points=2,
+    rules=["R1.1", "R10.3"],
     needs="bruteforce::lockout_after_max_failures",
     hint="Read the limit from LOGIN_MAX_FAILURES with your settings; with 5, three failures must not lock.",
 )
@@ -156,6 +159,7 @@ def test_failure_limit_from_env(short):
 @check(
     "The lockout ends after LOGIN_LOCKOUT_SECONDS (1 on the second instance)",
     points=2,
+    rules=["R10.4", "R1.1"],
     needs="bruteforce::lockout_after_max_failures",
     hint="Store when the lockout ends (now + LOGIN_LOCKOUT_SECONDS) and let attempts through after it; "
     "attempts during the lockout must not extend it.",

@@ -99,7 +99,10 @@ def expect_refused(response: httpx.Response, what: str) -> None:
 @check(
     "GET /auth/oidc/login redirects with response_type=code, state, nonce and a PKCE S256 challenge",
     points=1,
+    rules=["R11.1", "R11.2"],
     extra=True,
+    # kept although the check registers nobody: `--only oidc` must still grade a required check, or a
+    # selection of extra credit alone scores 0% and fails
     needs="registration::register_creates_user",
     hint="Read the discovery document, then redirect to authorization_endpoint with client_id, "
     "redirect_uri, scope=openid, fresh random state and nonce, and code_challenge = "
@@ -145,6 +148,7 @@ def test_login_redirect(api, provider, env):
 @check(
     "The full code flow logs the user in with a session cookie",
     points=3,
+    rules=["R11.4", "R11.6"],
     extra=True,
     needs="login_redirect",
     hint="At the callback: check state, POST the code with code_verifier and client credentials to the "
@@ -175,6 +179,7 @@ def test_login_works(api, provider):
 @check(
     "The same provider account logs in to the same local user",
     points=1,
+    rules=["R11.8"],
     extra=True,
     needs=NEEDS,
     hint="Link the local user to the pair (iss, sub) and find it again at the next login.",
@@ -198,6 +203,7 @@ def test_same_subject_same_user(api, provider):
 @check(
     "A callback whose state was issued to another browser is refused",
     points=1,
+    rules=["R11.3", "R11.7"],
     extra=True,
     needs=NEEDS,
     hint="Bind the state to the browser that started the login (a cookie) and compare: otherwise an "
@@ -214,6 +220,7 @@ def test_state_checked(api, provider):
 @check(
     "An id_token with the wrong nonce is refused",
     points=1,
+    rules=["R11.5", "R11.7"],
     extra=True,
     needs=NEEDS,
     hint="Compare the id_token's nonce with the one you sent for this login: it stops replayed tokens.",
@@ -229,6 +236,7 @@ def test_nonce_checked(api, provider):
 @check(
     "An id_token not signed by the provider's key is refused",
     points=1,
+    rules=["R11.5", "R11.7"],
     extra=True,
     needs=NEEDS,
     hint="Verify the RS256 signature with the key from jwks_uri whose kid matches; never decode without "
@@ -245,6 +253,7 @@ def test_signature_checked(api, provider):
 @check(
     "An id_token for another client (aud) or from another issuer is refused",
     points=1,
+    rules=["R11.5", "R11.7"],
     extra=True,
     needs=NEEDS,
     hint="jwt.decode(..., audience=OIDC_CLIENT_ID, issuer=OIDC_ISSUER).",
@@ -265,6 +274,7 @@ def test_audience_and_issuer_checked(api, provider):
 @check(
     "An expired id_token is refused",
     points=1,
+    rules=["R11.5", "R11.7"],
     extra=True,
     needs=NEEDS,
     hint="Require exp and let jwt.decode check it.",
@@ -281,6 +291,7 @@ def test_expired_id_token(api, provider):
 @check(
     'preferred_username "admin" from the provider is not the local administrator',
     points=2,
+    rules=["R11.9"],
     extra=True,
     needs=NEEDS,
     hint="Never link accounts by a name or email the provider lets users choose; use (iss, sub) and "

@@ -42,7 +42,7 @@ def shown(stored: str) -> str:
 @check(
     "users.password_hash holds an argon2id (or bcrypt) hash with at least OWASP's minimum cost",
     points=4,
-    needs="registration::register_creates_user",
+    rules=["R3.11", "R3.12"],
     hint="Hash with passlib's CryptContext, argon2 first (memory_cost=19456, time_cost=2 is OWASP's "
     "minimum). A fast hash such as SHA-256 falls to billions of guesses per second on a GPU.",
 )
@@ -61,7 +61,7 @@ def test_hash_is_slow(api, db):
 @check(
     "Two users with the same password get different hashes (salted)",
     points=2,
-    needs="registration::register_creates_user",
+    rules=["R3.13"],
     hint="A random salt per password makes equal passwords hash differently, so a precomputed table "
     "or one cracked hash does not give away every account; passlib salts for you.",
 )
@@ -80,7 +80,7 @@ def test_hash_is_salted(api, db):
 @check(
     "The plain password appears nowhere in the database",
     points=3,
-    needs="registration::register_creates_user",
+    rules=["R3.14"],
     hint='Store only the hash; not in another column, not in a log table, not "temporarily".',
 )
 def test_no_plaintext_anywhere(api, db):
@@ -92,7 +92,7 @@ def test_no_plaintext_anywhere(api, db):
 @check(
     "Long passwords are compared in full: a different 100th character is a different password",
     points=2,
-    needs="registration::register_creates_user",
+    rules=["R3.10"],
     hint="bcrypt ignores everything after 72 bytes. Use argon2 (or passlib's bcrypt_sha256), so that "
     "the whole passphrase counts.",
 )
@@ -114,6 +114,7 @@ def test_long_password_compared_in_full(api):
 @check(
     "A legacy MD5-crypt hash still logs in, and is replaced by an argon2id/bcrypt hash on login",
     points=3,
+    rules=["R3.15"],
     needs="hash_is_slow",
     hint="List md5_crypt in your CryptContext as deprecated and use verify_and_update(): it verifies "
     "and hands you a new hash when the stored one is outdated. Store it.",
@@ -150,6 +151,7 @@ def test_legacy_hash_upgraded(api, db):
 @check(
     "A failed login on a legacy hash is refused and leaves the hash alone",
     points=1,
+    rules=["R3.16"],
     needs="legacy_hash_upgraded",
     hint="Upgrade a hash only after the password was verified against it, never with an unverified password.",
 )

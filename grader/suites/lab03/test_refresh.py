@@ -22,9 +22,9 @@ def expect_invalid_grant(response, what: str) -> None:
 
 
 @check(
-    "grant_type=refresh_token returns a new access token and a new refresh token",
+    "grant_type=refresh_token returns a new access token and a new random refresh token, not cacheable",
     points=3,
-    needs="registration::token_password_grant",
+    rules=["R6.4", "R4.2", "R6.1"],
     hint="RFC 6749 6: the same token endpoint, form-encoded; answer like a login, with a NEW refresh "
     "token each time (rotation), and Cache-Control: no-store.",
 )
@@ -42,6 +42,15 @@ def test_refresh_rotates(api):
         actual=response.text[:120],
         response=response,
     )
+    for token in (first["refresh_token"], body["refresh_token"]):
+        expect(
+            len(token) >= 22,
+            f"{describe(response)}: a refresh token of {len(token)} characters cannot hold 128 bits of "
+            "randomness.",
+            expected="22 or more characters (secrets.token_urlsafe(32))",
+            actual=repr(token),
+            response=response,
+        )
     me = api.get("/users/me", headers=bearer(body.get("access_token", "")))
     expect_status(me, 200)
 
@@ -49,6 +58,7 @@ def test_refresh_rotates(api):
 @check(
     "A refresh token that was used once is refused the second time",
     points=3,
+    rules=["R6.4", "R4.3"],
     needs="refresh_rotates",
     hint="Mark a refresh token as used when you rotate it; a used token answers 400 invalid_grant.",
 )
@@ -62,6 +72,7 @@ def test_used_refresh_rejected(api):
 @check(
     "Reusing an old refresh token revokes the whole family, including the newest token",
     points=3,
+    rules=["R6.5"],
     needs="used_refresh_rejected",
     hint="A used token coming back means two parties hold it. Give every token of one login a family "
     "id and revoke the family when a used token shows up (RFC 9700 4.14.2).",
@@ -80,6 +91,7 @@ def test_reuse_revokes_family(api):
 @check(
     "Eight simultaneous refreshes with one token: at most one succeeds",
     points=2,
+    rules=["R6.6"],
     needs="used_refresh_rejected",
     hint='Reading "is it unused?" and then marking it used is a race. Lock the row (SELECT ... FOR '
     "UPDATE) or mark it in one conditional UPDATE ... WHERE used_at IS NULL.",
@@ -103,6 +115,7 @@ def test_refresh_race(api):
 @check(
     "POST /auth/logout revokes the refresh token",
     points=3,
+    rules=["R6.7"],
     needs="refresh_rotates",
     hint="Logout marks the token's family revoked on the server (answer 204); a revoked refresh token "
     "answers 400 invalid_grant.",
@@ -117,6 +130,7 @@ def test_logout_revokes(api):
 @check(
     "An unknown refresh token answers 400 invalid_grant (also at logout: 204)",
     points=1,
+    rules=["R4.3", "R6.7"],
     needs="refresh_rotates",
     hint="Look the token up by its hash; not found is invalid_grant, not a crash.",
 )
@@ -129,6 +143,7 @@ def test_unknown_refresh_token(api):
 @check(
     "Refresh tokens are stored only as hashes",
     points=2,
+    rules=["R6.3"],
     needs="refresh_rotates",
     hint="Whoever reads the table should not be able to use what is in it: store sha256(token) and look "
     "tokens up by that digest.",

@@ -16,6 +16,7 @@ from lab03_auth import (
 
 from grader.checks import check, describe, expect, expect_header, expect_status, json_body
 from grader.concurrency import burst
+from grader.pglock import while_locked
 
 
 def _register(api, username: str, password: str, **extra: object):
@@ -25,6 +26,7 @@ def _register(api, username: str, password: str, **extra: object):
 @check(
     "POST /auth/register creates a user and answers 201 with id, username and role",
     points=3,
+    rules=["R3.1"],
     hint='Answer 201 with the new user\'s id, username and role "user"; never echo the password or its hash.',
 )
 def test_register_creates_user(api):
@@ -59,7 +61,7 @@ def test_register_creates_user(api):
 @check(
     "A taken username answers 409 Conflict",
     points=2,
-    needs="register_creates_user",
+    rules=["R3.4"],
     hint="Usernames are unique: let a UNIQUE constraint decide and turn its violation into 409.",
 )
 def test_duplicate_username_409(api):
@@ -70,13 +72,24 @@ def test_duplicate_username_409(api):
 @check(
     "Five simultaneous registrations of one username: exactly one 201, the others 409",
     points=2,
+    rules=["R3.5"],
     needs="duplicate_username_409",
+    alone=True,  # it holds a lock on `users` for a moment: other checks' registrations would wait on it
     hint='Checking "does the name exist?" and then inserting is a race: two requests both see it free. '
     "Rely on the database's UNIQUE constraint and catch its error (IntegrityError) as 409.",
 )
-def test_duplicate_race(api):
+def test_duplicate_race(api, db):
     username = new_name("race")
-    results = burst(5, lambda i: _register(api, username, f"{PASSWORD} {i}"))
+    # SHARE on `users` (R3.11) lets the app read and not insert: all five pass any "is the name free?"
+    # SELECT before the first INSERT, so a check-then-insert is exposed every time, not by luck.
+    results = while_locked(
+        db,
+        "users",
+        "SHARE",
+        lambda: burst(5, lambda i: _register(api, username, f"{PASSWORD} {i}")),
+        ready=lambda waiting: waiting >= 5,
+        what="the registrations to reach their INSERT",
+    )
     statuses = [r.status_code if not isinstance(r, BaseException) else type(r).__name__ for r in results]
     expect(
         statuses.count(201) == 1 and statuses.count(409) == 4,
@@ -89,7 +102,7 @@ def test_duplicate_race(api):
 @check(
     "Usernames that do not match ^[a-z0-9_]{3,32}$ are refused with 422",
     points=1,
-    needs="register_creates_user",
+    rules=["R3.3"],
     hint="Validate the username's form (pydantic Field(pattern=...)): lower-case letters, digits, "
     "underscore, 3 to 32 characters.",
 )
@@ -106,14 +119,16 @@ def test_username_rules_422(api):
 
 
 @check(
-    "Passwords need 10 to 128 characters: 9 and 129 are refused with 422, 10 and 128 accepted",
+    "Passwords need 10 to 128 characters: 9 and 129 are refused with 422, 10 and 128 (non-ASCII too) pass",
     points=2,
-    needs="register_creates_user",
+    rules=["R3.6"],
     hint="Check the length of the password (in characters) before hashing it: at least 10 (NIST "
     'SP 800-63B), at most 128 (hashing megabytes of "password" is a denial of service).',
 )
 def test_password_length_limits(api):
-    for password, status in (("kq7#vmz!p", 422), ("x" * 129, 422), ("kq7#vmz!pw", 201), ("y" * 128, 201)):
+    # 128 accented characters are 256 bytes in UTF-8: the limit counts characters
+    cases = (("kq7#vmz!p", 422), ("x" * 129, 422), ("kq7#vmz!pw", 201), ("y" * 128, 201), ("é" * 128, 201))
+    for password, status in cases:
         response = _register(api, new_name(), password)
         expect(
             response.status_code == status,
@@ -128,7 +143,7 @@ def test_password_length_limits(api):
 @check(
     "Passwords from app/common_passwords.txt are refused with 422, whatever their case",
     points=2,
-    needs="register_creates_user",
+    rules=["R3.7"],
     hint="Load the blocklist once and compare the password in lower case against it: attackers try "
     "these first (credential stuffing, dictionary attacks).",
 )
@@ -148,7 +163,7 @@ def test_common_password_422(api):
 @check(
     "A password that contains the username is refused with 422",
     points=1,
-    needs="register_creates_user",
+    rules=["R3.8"],
     hint='Compare without regard to case: "Alice2024!!" for the user alice is the first guess.',
 )
 def test_username_in_password_422(api):
@@ -160,7 +175,8 @@ def test_username_in_password_422(api):
 @check(
     "Passphrases with spaces and Unicode, without digits or capitals, are accepted and work",
     points=2,
-    needs="register_creates_user",
+    rules=["R3.9"],
+    # no needs: a registration refused for lack of a digit is this rule broken, not a missing prerequisite
     hint="No composition rules (NIST SP 800-63B 3.1.1.2): accept any characters, spaces included, "
     "and compare the password exactly as it was sent (no trimming, no normalisation surprises).",
 )
@@ -182,7 +198,7 @@ def test_passphrases_welcome(api):
 @check(
     "A role sent at registration is ignored: the new user is not an admin",
     points=3,
-    needs="register_creates_user",
+    rules=["R3.2", "R3.11"],
     hint="Mass assignment: never copy client-chosen fields such as role into the model. Take only "
     "username and password from the body.",
 )
@@ -212,7 +228,7 @@ def test_role_not_client_chosen(api, db):
 @check(
     "POST /auth/token (form-encoded, grant_type=password) answers the OAuth2 token response",
     points=3,
-    needs="register_creates_user",
+    rules=["R4.1", "R4.2"],
     hint='RFC 6749 4.3 and 5.1: read a form (not JSON), answer access_token, token_type "bearer", '
     "expires_in and refresh_token, with Cache-Control: no-store. The access token must work on "
     "GET /users/me.",
@@ -249,11 +265,12 @@ def test_token_password_grant(api, env):
 @check(
     "A wrong password and an unknown user both answer 400 invalid_grant",
     points=2,
-    needs="token_password_grant",
+    rules=["R4.3"],
     hint='RFC 6749 5.2: failed credentials are 400 with a JSON body {"error": "invalid_grant"}.',
 )
 def test_bad_credentials_invalid_grant(api):
     user = register(api)
+    tokens(api, user)  # the right password logs in: an endpoint that refuses everything proves nothing
     for username, password in ((user.username, "not the right passphrase"), (new_name("ghost"), PASSWORD)):
         response = password_grant(api, username, password)
         expect_status(response, 400)
@@ -270,6 +287,7 @@ def test_bad_credentials_invalid_grant(api):
 @check(
     "Wrong password and unknown user get exactly the same answer",
     points=3,
+    rules=["R4.4"],
     needs="bad_credentials_invalid_grant",
     hint='"No such user" versus "wrong password" tells an attacker which accounts exist. Use one '
     "message for every failed login.",
@@ -290,6 +308,7 @@ def test_no_user_enumeration(api):
 @check(
     "An unknown user takes about as long to refuse as a wrong password",
     points=2,
+    rules=["R4.5"],
     needs="no_user_enumeration",
     hint="Verifying a password is slow on purpose; skipping it for unknown users makes them answer "
     "much faster, which tells an attacker who exists. Verify against a dummy hash instead.",

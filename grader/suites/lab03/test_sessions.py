@@ -28,7 +28,7 @@ def me_status(api, session_id: str) -> int:
 @check(
     "POST /auth/session sets a session cookie (Path=/) that authenticates GET /users/me",
     points=3,
-    needs="registration::register_creates_user",
+    rules=["R7.1", "R2.2"],
     hint="Create a random session id, keep it on the server with the user and an expiry, and send it "
     'with response.set_cookie("session", ..., path="/").',
 )
@@ -71,7 +71,7 @@ def _attributes(api):
 @check(
     "The session cookie is HttpOnly",
     points=2,
-    needs=NEEDS,
+    rules=["R7.2"],
     hint="HttpOnly keeps the cookie away from JavaScript, so an XSS cannot steal the session.",
 )
 def test_cookie_httponly(api):
@@ -87,7 +87,7 @@ def test_cookie_httponly(api):
 @check(
     "The session cookie is Secure",
     points=2,
-    needs=NEEDS,
+    rules=["R7.3"],
     hint="Secure: the browser never sends it over plain http, where anyone on the network reads it.",
 )
 def test_cookie_secure(api):
@@ -103,7 +103,7 @@ def test_cookie_secure(api):
 @check(
     "The session cookie is SameSite=Lax or Strict",
     points=2,
-    needs=NEEDS,
+    rules=["R7.4"],
     hint="SameSite=Lax keeps the cookie off cross-site POSTs: the first line of defence against CSRF.",
 )
 def test_cookie_samesite(api):
@@ -120,7 +120,7 @@ def test_cookie_samesite(api):
 @check(
     "Session ids are long and random: two logins get different ids of 22+ characters",
     points=1,
-    needs=NEEDS,
+    rules=["R7.6"],
     hint="Use secrets.token_urlsafe(32): at least 128 bits from a cryptographic random source.",
 )
 def test_session_id_random(api):
@@ -137,6 +137,7 @@ def test_session_id_random(api):
 @check(
     "A session id planted before login is not adopted (session fixation)",
     points=3,
+    rules=["R7.9"],
     needs=NEEDS,
     hint="Always generate a new id at login, whatever cookie the request carried; an attacker who "
     "planted an id in the victim's browser must not get a logged-in session.",
@@ -163,6 +164,7 @@ def test_planted_id_not_adopted(api):
 @check(
     "Logging in again ends the session the browser had and issues a new id",
     points=2,
+    rules=["R7.10"],
     needs=NEEDS,
     hint="When the login request carries a valid session cookie, delete that session before creating "
     "the new one: one browser, one live session id.",
@@ -189,6 +191,7 @@ def test_relogin_rotates(api):
 @check(
     "POST /auth/session/logout deletes the session on the server",
     points=3,
+    rules=["R7.11", "R2.3"],
     needs=NEEDS,
     hint="Deleting the cookie in the browser is not enough: someone who copied it can still use it. "
     "Delete the session server-side; the old id must answer 401.",
@@ -209,7 +212,7 @@ def test_logout_invalidates(api):
 @check(
     "Logout clears the cookie in the browser (Max-Age=0 or an Expires in the past)",
     points=1,
-    needs=NEEDS,
+    rules=["R7.12"],
     hint='response.delete_cookie("session", path="/") with the same attributes as when it was set.',
 )
 def test_logout_clears_cookie(api):
@@ -240,7 +243,7 @@ def removes(cookie) -> bool:
 @check(
     "Session ids are stored only as hashes",
     points=1,
-    needs=NEEDS,
+    rules=["R7.8"],
     hint="Like refresh tokens: keep sha256(session id) in the table, so a leaked table opens no session.",
 )
 def test_session_stored_hashed(api, db):

@@ -9,7 +9,7 @@ import time
 import jwt
 from lab03_auth import b64url, bearer, expect_rejected_token, mint, register, tokens, unsigned
 
-from grader.checks import check, describe, expect, expect_header, expect_status, fail, json_body
+from grader.checks import check, describe, expect, expect_header, fail, json_body
 
 NEEDS = "tokens::minted_token_accepted"
 
@@ -17,7 +17,7 @@ NEEDS = "tokens::minted_token_accepted"
 @check(
     "Issued access tokens: HS256, sub = user id, iss, aud, iat, and exp = iat + ACCESS_TOKEN_TTL",
     points=3,
-    needs="registration::token_password_grant",
+    rules=["R5.1"],
     hint="Build the claims from the settings (JWT_ISSUER, JWT_AUDIENCE, ACCESS_TOKEN_TTL) and sign with "
     'jwt.encode(claims, JWT_SECRET, algorithm="HS256"); sub is the user\'s id as a string.',
 )
@@ -64,26 +64,36 @@ def test_issued_token_claims(api, env):
 @check(
     "A token minted with the contract's claims and JWT_SECRET is accepted (the grader's own tokens)",
     points=2,
-    needs="registration::token_password_grant",
+    rules=["R5.8", "R5.6", "R2.2", "R8.1"],
     hint="Accept any HS256 token signed with JWT_SECRET that has sub, iss, aud, iat and exp right: "
     "read the user from the database by sub, keep no list of issued tokens.",
 )
 def test_minted_token_accepted(api, env):
     user = register(api)
-    response = api.get("/users/me", headers=bearer(mint(env, user.id)))
-    expect_status(response, 200)
-    expect(
-        json_body(response).get("username") == user.username,
-        f"{describe(response)}: expected the token's user.",
-        expected=user.username,
-        actual=response.text[:100],
-        response=response,
-    )
+    # aud "is (or contains)" JWT_AUDIENCE: a list naming this API and another is for this API too
+    for aud in (env["JWT_AUDIENCE"], ["billing-api", env["JWT_AUDIENCE"]]):
+        response = api.get("/users/me", headers=bearer(mint(env, user.id, aud=aud)))
+        expect(
+            response.status_code == 200,
+            f"{describe(response)} with a valid token whose aud is {aud!r}: expected 200, got "
+            f"{response.status_code}.",
+            expected="200",
+            actual=f"{response.status_code} {response.text[:100]}",
+            response=response,
+        )
+        expect(
+            json_body(response).get("username") == user.username,
+            f"{describe(response)}: expected the token's user.",
+            expected=user.username,
+            actual=response.text[:100],
+            response=response,
+        )
 
 
 @check(
     'A token with alg "none" and no signature is refused with 401',
     points=3,
+    rules=["R5.2", "R5.9"],
     needs=NEEDS,
     hint='Never let the token choose how it is verified: pass algorithms=["HS256"] to jwt.decode and '
     "never disable signature verification (RFC 8725 3.1).",
@@ -96,6 +106,7 @@ def test_alg_none_rejected(api, env):
 @check(
     "A token signed with another key is refused with 401",
     points=3,
+    rules=["R5.2", "R5.9"],
     needs=NEEDS,
     hint="Verify the signature with JWT_SECRET on every request; a decoded payload proves nothing.",
 )
@@ -108,6 +119,7 @@ def test_other_key_rejected(api, env):
 @check(
     "A token signed with JWT_SECRET but with HS512 is refused: the algorithm is pinned",
     points=2,
+    rules=["R5.2"],
     needs=NEEDS,
     hint='algorithms=["HS256"], fixed in your code: taking the list from the token\'s header, or '
     "allowing every algorithm the library knows, is how algorithm-confusion attacks start.",
@@ -121,6 +133,7 @@ def test_other_algorithm_rejected(api, env):
 @check(
     "A token whose payload was changed after signing is refused with 401",
     points=3,
+    rules=["R5.2", "R5.9"],
     needs=NEEDS,
     hint="The signature covers header and payload: verify it, and never read claims from a token you "
     "decoded without verification.",
@@ -137,6 +150,7 @@ def test_tampered_payload_rejected(api, env):
 @check(
     "An expired token is refused with 401",
     points=3,
+    rules=["R5.4", "R5.9"],
     needs=NEEDS,
     hint="PyJWT checks exp when it is present; make sure you do not turn that off (verify_exp) or give a "
     "huge leeway.",
@@ -151,6 +165,7 @@ def test_expired_rejected(api, env):
 @check(
     "A token without exp is refused with 401",
     points=2,
+    rules=["R5.3"],
     needs=NEEDS,
     hint='PyJWT only checks the claims present in the token: options={"require": ["exp", "iat", '
     '"sub", "iss", "aud"]} makes a token without expiry invalid instead of eternal.',
@@ -162,8 +177,40 @@ def test_missing_exp_rejected(api, env):
 
 
 @check(
+    "A token that expired 40 seconds ago is refused: the leeway is 30 seconds at most",
+    points=2,
+    rules=["R5.4"],
+    needs=NEEDS,
+    hint="A leeway absorbs clock skew between servers, a few seconds: leeway=30 at most (the contract's "
+    "limit), not minutes.",
+)
+def test_expiry_leeway_at_most_30s(api, env):
+    user = register(api)
+    now = int(time.time())
+    # 40 s, not 31: a slow request must not push a correct app over the edge
+    token = mint(env, user.id, iat=now - 340, exp=now - 40)
+    expect_rejected_token(api.get("/users/me", headers=bearer(token)), "a token that expired 40 seconds ago")
+
+
+@check(
+    "Tokens without iat, sub, iss or aud are refused with 401 (each claim is required)",
+    points=2,
+    rules=["R5.3"],
+    needs=NEEDS,
+    hint='PyJWT checks iss and aud only when they are present: options={"require": ["exp", "iat", "sub", '
+    '"iss", "aud"]} refuses a token that simply leaves them out.',
+)
+def test_missing_claims_rejected(api, env):
+    user = register(api)
+    for claim in ("iat", "sub", "iss", "aud"):
+        token = mint(env, user.id, **{claim: None})
+        expect_rejected_token(api.get("/users/me", headers=bearer(token)), f"a token without {claim}")
+
+
+@check(
     "A token for another audience is refused with 401",
     points=2,
+    rules=["R5.6"],
     needs=NEEDS,
     hint="Pass audience=JWT_AUDIENCE to jwt.decode: a token issued for another service is not for you "
     "(RFC 8725 3.9).",
@@ -177,6 +224,7 @@ def test_wrong_audience_rejected(api, env):
 @check(
     "A token from another issuer is refused with 401",
     points=2,
+    rules=["R5.5"],
     needs=NEEDS,
     hint="Pass issuer=JWT_ISSUER to jwt.decode (RFC 8725 3.8).",
 )
@@ -189,6 +237,7 @@ def test_wrong_issuer_rejected(api, env):
 @check(
     "A valid token for a user that does not exist is refused with 401",
     points=1,
+    rules=["R5.7"],
     needs=NEEDS,
     hint="After verifying the token, load the user by sub; no user means 401, not 500 or 404.",
 )
@@ -199,6 +248,7 @@ def test_unknown_subject_rejected(api, env):
 @check(
     "Malformed bearer tokens are refused with 401 (not 500)",
     points=1,
+    rules=["R5.9", "R2.4"],
     needs=NEEDS,
     hint="Catch jwt.InvalidTokenError (the base of every PyJWT error) and answer 401 with the challenge.",
 )
@@ -211,7 +261,7 @@ def test_malformed_rejected(api):
 @check(
     "No credentials at all: 401 with WWW-Authenticate: Bearer",
     points=2,
-    needs="registration::token_password_grant",
+    rules=["R2.3", "R2.4", "R8.3"],
     hint="RFC 6750 3.1: a protected resource answers 401 with a challenge saying how to authenticate.",
 )
 def test_missing_credentials_401(api):

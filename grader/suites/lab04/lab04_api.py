@@ -1,14 +1,48 @@
-"""API helpers of the lab04 suite: create what a check needs, and walk a paginated list."""
+"""API helpers of the lab04 suite: create what a check needs, and walk a paginated list.
+
+`new_*` prepare a check's scenario: a wrong answer there is reported as that request's failure
+(require_status / setup_failed), not as the rule the check was about to prove. Every name they make
+is unique, so checks running side by side never share rows.
+"""
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 
-from grader.checks import describe, expect, expect_status, fail, json_body
+from grader import deadline
+from grader.checks import describe, expect, expect_status, fail, json_body, require_status, setup_failed
+
+PATIENT = 30.0  # seconds one request of a burst may take: race checks judge outcomes, not speed
+
+
+def patient(client: httpx.Client) -> httpx.Client:
+    """`client` waiting up to PATIENT seconds for each answer (still within the check's budget): a burst
+    of dozens of transactions that queue on the same rows takes long on a loaded machine."""
+    client.timeout = httpx.Timeout(PATIENT)
+    if hasattr(client, "total"):  # grader.http.BoundedClient: the whole request's bound
+        client.total = PATIENT
+    return client
+
+
+def rounds(count: int, *, reserve: float = 3.0) -> Iterator[int]:
+    """1, 2, ... count: the rounds of a race check. A race shows only when requests interleave, so a
+    check repeats its burst; on a machine so slow that the check's budget could not hold another round
+    like the slowest so far, it stops early rather than run out of time (a loaded machine interleaves
+    requests more, not less)."""
+    slowest = 0.0
+    for number in range(1, count + 1):
+        until = deadline.current()
+        if number > 1 and until is not None and until - time.monotonic() < 1.5 * slowest + reserve:
+            return
+        started = time.monotonic()
+        yield number
+        slowest = max(slowest, time.monotonic() - started)
 
 
 def tag(prefix: str = "x") -> str:
@@ -29,13 +63,33 @@ def created(response: httpx.Response, what: str) -> dict[str, Any]:
     return body
 
 
+def prepared(response: httpx.Response, what: str) -> dict[str, Any]:
+    """The body of a 201 that only sets up the check (an author, a book...): anything else blames it."""
+    require_status(response, 201, purpose=f"create {what} for this check")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not (isinstance(body, dict) and isinstance(body.get("id"), int)):
+        setup_failed(
+            f"could not create {what} for this check: {describe(response)} answered 201 without an "
+            "integer id.",
+            cause=f"{response.request.method} {re.sub(r'/[0-9]+', '/{id}', response.request.url.path)}"
+            " answered no id",
+            expected='{"id": <integer>, ...}',
+            actual=response.text[:160],
+            response=response,
+        )
+    return body
+
+
 def new_author(api: httpx.Client, name: str | None = None) -> int:
-    return created(api.post("/authors", json={"name": name or tag("author")}), "author")["id"]
+    return prepared(api.post("/authors", json={"name": name or tag("author")}), "an author")["id"]
 
 
 def new_tag(api: httpx.Client, name: str | None = None) -> str:
     name = name or tag("tag")
-    created(api.post("/tags", json={"name": name}), "tag")
+    prepared(api.post("/tags", json={"name": name}), "a tag")
     return name
 
 
@@ -57,20 +111,21 @@ def new_book(
         body["tags"] = tags
     if year is not None:
         body["published_year"] = year
-    return created(api.post("/books", json=body), "book")
+    return prepared(api.post("/books", json=body), "a book")
 
 
 def new_review(api: httpx.Client, book_id: int, rating: int = 4, body: str = "") -> dict[str, Any]:
-    return created(api.post(f"/books/{book_id}/reviews", json={"rating": rating, "body": body}), "review")
+    response = api.post(f"/books/{book_id}/reviews", json={"rating": rating, "body": body})
+    return prepared(response, "a review")
 
 
 def new_warehouse(api: httpx.Client) -> int:
-    return created(api.post("/warehouses", json={"name": tag("warehouse")}), "warehouse")["id"]
+    return prepared(api.post("/warehouses", json={"name": tag("warehouse")}), "a warehouse")["id"]
 
 
 def set_stock(api: httpx.Client, warehouse_id: int, book_id: int, quantity: int) -> None:
     response = api.put(f"/warehouses/{warehouse_id}/stock/{book_id}", json={"quantity": quantity})
-    expect_status(response, 200)
+    require_status(response, 200, purpose="stock a warehouse for this check")
 
 
 def stock(api: httpx.Client, warehouse_id: int, book_id: int) -> int:

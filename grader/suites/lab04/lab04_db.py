@@ -6,8 +6,10 @@ The suite's own SQL goes straight to the run's database (the `db` fixture), neve
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import struct
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,8 +18,8 @@ from typing import Any
 
 import psycopg
 
-from grader.checks import CheckFailed
-from grader.pgproxy import Measurement, Statement
+from grader.checks import setup_failed
+from grader.pgproxy import Measurement, PgProxy, Statement
 
 # table -> columns the contract names, with the NOT NULL ones marked
 TABLES: dict[str, dict[str, bool]] = {
@@ -172,6 +174,56 @@ def public_objects(db: psycopg.Connection) -> list[str]:
     return [f"{kinds.get(kind, kind)} {name}" for kind, name in rows]
 
 
+# -- a schema of its own: the migrations' round trip never touches the tables other checks use ----------
+
+PROTOCOL_3 = 196608
+
+
+def with_search_path(packet: bytes, schema: str) -> bytes:
+    """A startup packet whose `options` also set search_path to `schema` (libpq's PGOPTIONS)."""
+    if len(packet) < 8 or struct.unpack("!I", packet[4:8])[0] != PROTOCOL_3:
+        return packet  # a cancel request, or a protocol the server will refuse anyway
+    parts = packet[8:].split(b"\0")
+    pairs: list[tuple[bytes, bytes]] = []
+    for key, value in zip(parts[0::2], parts[1::2], strict=False):
+        if not key:
+            break
+        pairs.append((key, value))
+    ours = f"-c search_path={schema}".encode()
+    options = [value for key, value in pairs if key == b"options"]
+    pairs = [(key, value) for key, value in pairs if key != b"options"]
+    pairs.append((b"options", b" ".join([*options, ours])))
+    body = struct.pack("!I", PROTOCOL_3) + b"".join(k + b"\0" + v + b"\0" for k, v in pairs) + b"\0"
+    return struct.pack("!I", len(body) + 4) + body
+
+
+class SchemaProxy(PgProxy):
+    """A proxy whose connections see one schema only (their search_path is that schema): the app's
+    migrations and a second instance of the app run there as on an empty database of their own."""
+
+    def __init__(self, upstream_host: str, upstream_port: int = 5432, *, schema: str, **kwargs: Any) -> None:
+        super().__init__(upstream_host, upstream_port, **kwargs)
+        self.schema = schema
+
+    async def _read_startup(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes | None:
+        packet = await super()._read_startup(reader, writer)
+        return None if packet is None else with_search_path(packet, self.schema)
+
+
+@dataclass
+class Scratch:
+    """An empty schema of the run's database, and how the app's commands and the suite reach it."""
+
+    schema: str
+    env: dict[str, str]  # DATABASE_URL for the app's commands and instances: through a SchemaProxy
+    url: str  # the run's database, for the suite's own connections
+    went_down: bool = False  # the round trip's downgrade has run in it
+
+    def connect(self) -> psycopg.Connection:
+        options = f"-c search_path={self.schema}"
+        return psycopg.connect(self.url, autocommit=True, connect_timeout=5, options=options)
+
+
 def schema_snapshot(db: psycopg.Connection) -> dict[str, Any]:
     """The contract tables' columns, constraints and indexes, in a form two schemas can be compared by."""
     snapshot: dict[str, Any] = {}
@@ -184,8 +236,8 @@ def schema_snapshot(db: psycopg.Connection) -> dict[str, Any]:
             " WHERE conrelid = to_regclass(%s) ORDER BY 1, 2",
             [table],
         ).fetchall()
-        idx = db.execute(
-            "SELECT regexp_replace(indexdef, '^CREATE (UNIQUE )?INDEX \\S+ ON ', 'CREATE \\1INDEX ON ')"
+        idx = db.execute(  # without the index's name and its table's schema: two schemas compare equal
+            "SELECT regexp_replace(indexdef, '^CREATE (UNIQUE )?INDEX \\S+ ON \\S+ ', 'CREATE \\1INDEX ON ')"
             " FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s ORDER BY 1",
             [table],
         ).fetchall()
@@ -268,11 +320,16 @@ def probe(db: psycopg.Connection) -> Iterator[Probe]:
             south = one("INSERT INTO warehouses (name) VALUES (%s) RETURNING id", [f"s-{mark}"]).fetchone()[0]  # type: ignore[index]
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CheckFailed(
+            setup_failed(
                 f"The grader could not write plain rows into the contract's tables: {first}",
+                cause="plain rows cannot be written into the contract's tables",
+                hint="The grader inserts authors(name), books(title, isbn, author_id), tags(name) and "
+                "warehouses(name), leaving every other column to the database: ids generated, the other "
+                "columns nullable or with a default. Compare your migrations with the contract's tables.",
                 expected="authors(name), books(title, isbn, author_id), tags(name), warehouses(name) "
                 "with every other column generated or defaulted",
-            ) from None
+                actual=first,
+            )
         yield Probe(db, author, book, tag, north, south)
 
 

@@ -22,7 +22,9 @@ PAYLOADS = [
 ]
 
 
-def _expect_tables_intact(db, counts: dict[str, int]) -> None:
+def _expect_tables_intact(db, canary: dict[str, int]) -> None:
+    """Every table is still there, and so are the rows this check made before its attempts (other
+    checks add and delete their own rows meanwhile: counting a whole table would blame them)."""
     missing = [t for t in TABLES if t not in existing_tables(db)]
     expect(
         not missing,
@@ -30,33 +32,33 @@ def _expect_tables_intact(db, counts: dict[str, int]) -> None:
         expected="all tables",
         actual=f"missing: {missing}",
     )
-    for table, before in counts.items():
-        after = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    for table, row_id in canary.items():
+        left = db.execute(f"SELECT count(*) FROM {table} WHERE id = %s", [row_id]).fetchone()[0]
         expect(
-            after >= before,
-            f"After the injection attempts, {table} lost rows.",
-            expected=f">= {before}",
-            actual=str(after),
+            left == 1,
+            f"After the injection attempts, a row of {table} made before them is gone.",
+            expected=f"{table} row {row_id}",
+            actual="deleted",
         )
 
 
-def _counts(db) -> dict[str, int]:
-    return {
-        table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("books", "authors")
-    }
+def _canary(api) -> dict[str, int]:
+    """An author and a book of this check, to see whether the attempts deleted anything."""
+    author_id = new_author(api)
+    return {"authors": author_id, "books": new_book(api, author_id)["id"]}
 
 
 @check(
     "SQL in title_prefix is searched for as text, not run",
     points=4,
-    needs="resources::list_filters",
+    rules=["R8.1"],
     hint="Never build SQL with f-strings or %: pass the value as a bound parameter (ORM expressions do). "
     "The database then compares it as a string, whatever it contains.",
 )
 def test_title_prefix(api, db):
     author_id = new_author(api)
     trap = new_book(api, author_id, title="' OR '1'='1 is a strange title")["id"]
-    counts = _counts(db)
+    canary = _canary(api)
     for payload in PAYLOADS:
         response = api.get("/books", params={"title_prefix": payload, "limit": 100})
         items, _ = page(response)
@@ -69,13 +71,13 @@ def test_title_prefix(api, db):
             actual=got[:10],
             response=response,
         )
-    _expect_tables_intact(db, counts)
+    _expect_tables_intact(db, canary)
 
 
 @check(
     "% and _ in title_prefix are literal characters, not LIKE wildcards",
     points=3,
-    needs="resources::list_filters",
+    rules=["R5.2"],
     hint="LIKE has its own wildcards: escape %, _ and the escape character in the user's text (and say "
     "ESCAPE), e.g. SQLAlchemy's startswith(value, autoescape=True).",
 )
@@ -111,12 +113,12 @@ def test_like_wildcards(api):
 @check(
     "SQL in the tag filter, names and titles is stored and matched as text",
     points=3,
-    needs="resources::list_filters",
+    rules=["R8.1"],
     hint="Bound parameters everywhere: in the WHERE of a filter and in the VALUES of an INSERT; what comes "
     "back must be exactly what was sent.",
 )
 def test_text_fields(api, db):
-    counts = _counts(db)
+    canary = _canary(api)
     for payload in PAYLOADS:
         response = api.get("/books", params={"tag": payload})
         items, _ = page(response)
@@ -154,13 +156,13 @@ def test_text_fields(api, db):
         expected=[book["id"]],
         actual=[item["id"] for item in items],
     )
-    _expect_tables_intact(db, counts)
+    _expect_tables_intact(db, canary)
 
 
 @check(
     "SQL in numeric parameters and in cursors is refused (422 / 400), never run",
     points=3,
-    needs=("pagination::bad_cursor", "resources::list_filters"),
+    rules=["R8.1"],
     hint="Parse numbers as numbers (a typed query parameter), decode cursors into typed values, and bind "
     "them: text that is not a number or a valid cursor is a 4xx.",
 )
@@ -168,7 +170,7 @@ def test_numbers_and_cursors(api, db):
     book_id = new_book(api, new_author(api))["id"]
     for _ in range(3):
         new_review(api, book_id)
-    counts = _counts(db)
+    canary = _canary(api)
     for params in (
         {"author_id": "1 OR 1=1"},
         {"author_id": "1; DROP TABLE books"},
@@ -207,7 +209,7 @@ def test_numbers_and_cursors(api, db):
             actual=str(response.status_code),
             response=response,
         )
-    _expect_tables_intact(db, counts)
+    _expect_tables_intact(db, canary)
 
 
 def _decode(cursor: str) -> object:

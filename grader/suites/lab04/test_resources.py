@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from lab04_api import created, new_author, new_book, new_review, new_tag, new_warehouse, page, stock, tag
+from lab04_api import (
+    created,
+    new_author,
+    new_book,
+    new_review,
+    new_tag,
+    new_warehouse,
+    page,
+    set_stock,
+    stock,
+    tag,
+)
 
-from grader.checks import check, describe, expect, expect_status, json_body
+from grader.checks import check, describe, expect, expect_status, json_body, require_status
+
+MAX_ID = 2147483647
 
 
 @check(
-    "POST /authors answers 201 with the author; GET /authors/{id} reads it back; unknown ids are 404",
+    "POST /authors, /tags and /warehouses answer 201 with {id, name}; GET /authors/{id} reads it back",
     points=2,
-    hint="Create the row, commit, and answer 201 with {id, name}; a GET of an id that does not exist "
-    "answers 404.",
+    rules=["R4.1"],
+    hint="Create the row, commit, and answer 201 with {id, name}; GET /authors/{id} answers the author "
+    "as created.",
 )
 def test_authors(api):
     name = tag("Ursula K. Le Guin")
     response = api.post("/authors", json={"name": name})
     body = created(response, "author")
     expect(
-        body.get("name") == name,
-        f"{describe(response)}: the answer should carry the name sent.",
-        expected=name,
-        actual=body.get("name"),
+        body == {"id": body["id"], "name": name},
+        f"{describe(response)}: the answer should be the author, {{id, name}}, with the name sent.",
+        expected={"id": body["id"], "name": name},
+        actual=response.text[:160],
         response=response,
     )
     again = api.get(f"/authors/{body['id']}")
@@ -35,13 +50,23 @@ def test_authors(api):
         actual=again.text[:160],
         response=again,
     )
-    expect_status(api.get("/authors/2147483000"), 404)
+    for path in ("/tags", "/warehouses"):
+        name = tag(path[1:4])
+        response = api.post(path, json={"name": name})
+        body = created(response, path[1:-1])
+        expect(
+            body == {"id": body["id"], "name": name},
+            f"{describe(response)}: the answer should be {{id, name}} with the name sent.",
+            expected={"id": body["id"], "name": name},
+            actual=response.text[:160],
+            response=response,
+        )
 
 
 @check(
     "POST /books answers 201 with the book, its author embedded and its tags' names sorted",
     points=3,
-    needs="authors",
+    rules=["R4.7"],
     hint='A book is {"id", "title", "isbn", "published_year", "author": {"id", "name"}, "tags": [names, '
     "sorted]}: load the author and the tags with the book.",
 )
@@ -94,13 +119,12 @@ def test_create_book(api):
         expected='"tags": [], "published_year": null',
         actual=str(plain)[:160],
     )
-    expect_status(api.get("/books/2147483000"), 404)
 
 
 @check(
     "GET /books filters by author_id, tag and title_prefix, combined, in ascending id order",
     points=3,
-    needs="create_book",
+    rules=["R5.1"],
     hint="Each filter adds a WHERE condition (AND): author_id =, the book has the tag of that name, "
     "the title starts with the text; ORDER BY id.",
 )
@@ -134,26 +158,48 @@ def test_list_filters(api):
 
 
 @check(
-    "DELETE /books/{id} answers 204, then the book and its reviews are gone (404)",
+    "DELETE /books/{id} answers 204, then the book, its reviews, tag links, stock and transfers are gone",
     points=2,
-    needs="create_book",
-    hint="Delete the row and commit; the schema's ON DELETE CASCADE removes its reviews, tag links and "
-    "stock.",
+    rules=["R4.10"],
+    hint="Delete the row and commit; the schema's ON DELETE CASCADE removes its reviews, tag links, stock "
+    "and transfers (a foreign key without it makes the delete fail).",
 )
-def test_delete_book(api):
+def test_delete_book(api, db):
     book = new_book(api, new_author(api), tags=[new_tag(api)])
     new_review(api, book["id"])
+    north, south = new_warehouse(api), new_warehouse(api)
+    set_stock(api, north, book["id"], 5)
+    require_status(
+        api.post(
+            "/transfers",
+            json={"book_id": book["id"], "from_warehouse_id": north, "to_warehouse_id": south, "quantity": 2},
+        ),
+        201,
+        purpose="record a transfer of the book",
+    )
     response = api.delete(f"/books/{book['id']}")
     expect_status(response, 204)
     expect_status(api.get(f"/books/{book['id']}"), 404)
     expect_status(api.get(f"/books/{book['id']}/reviews"), 404)
+    left = [
+        table
+        for table in ("reviews", "book_tags", "stock", "transfers")
+        if db.execute(f"SELECT count(*) FROM {table} WHERE book_id = %s", [book["id"]]).fetchone()[0]
+    ]
+    expect(
+        not left,
+        f"DELETE /books/{book['id']} of a book with a review, a tag, stock and a transfer: its rows "
+        "should be gone from the tables that refer to it.",
+        expected="no rows left",
+        actual=f"rows left in {left}",
+    )
     expect_status(api.delete(f"/books/{book['id']}"), 404)
 
 
 @check(
     "DELETE /tags/{id} answers 204 and the tag disappears from its books",
     points=2,
-    needs="create_book",
+    rules=["R4.6"],
     hint="Delete the tag; book_tags.tag_id is ON DELETE CASCADE, so its links go with it.",
 )
 def test_delete_tag(api):
@@ -179,7 +225,7 @@ def test_delete_tag(api):
 @check(
     "DELETE /authors/{id} of an author without books answers 204, then 404",
     points=1,
-    needs="authors",
+    rules=["R4.3"],
     hint="Delete the row and answer 204 with no body; a second delete finds nothing: 404.",
 )
 def test_delete_author(api):
@@ -192,9 +238,9 @@ def test_delete_author(api):
 @check(
     "POST /books/{id}/reviews answers 201 with the review and a server-side created_at",
     points=2,
-    needs="create_book",
+    rules=["R4.11"],
     hint='A review is {"id", "book_id", "rating", "body", "created_at"}; created_at is set by the server '
-    "(ISO 8601 with a time zone); an unknown book is a 404.",
+    '(ISO 8601 with a time zone), read back from the database after the insert; body defaults to "".',
 )
 def test_create_review(api):
     book_id = new_book(api, new_author(api))["id"]
@@ -226,43 +272,40 @@ def test_create_review(api):
         expected='""',
         actual=plain.get("body"),
     )
-    expect_status(api.post("/books/2147483000/reviews", json={"rating": 3}), 404)
 
 
 @check(
-    "Invalid bodies and parameters answer 422",
+    "A value one past a limit of the API (lengths, years, ratings, quantities) answers 422",
     points=2,
-    needs="create_book",
-    hint="Validate lengths and ranges before touching the database: empty names, ratings outside 1-5, "
-    "limit outside 1-100, a quantity below 1, the same warehouse twice.",
+    rules=["R4.13"],
+    hint="Validate lengths and ranges before touching the database (Field(min_length=..., max_length=...), "
+    "ge=, le=): empty or too long texts, years outside 1-9999, ratings outside 1-5, a negative stock.",
 )
 def test_validation_422(api):
     author_id = new_author(api)
     book_id = new_book(api, author_id)["id"]
     warehouse = new_warehouse(api)
+    isbn = tag("i")[:20]
     cases = [
         ("POST", "/authors", {"name": ""}),
+        ("POST", "/authors", {"name": "a" * 201}),
         ("POST", "/authors", {}),
+        ("POST", "/tags", {"name": ""}),
         ("POST", "/tags", {"name": "x" * 51}),
-        ("POST", "/books", {"isbn": tag("i")[:20], "author_id": author_id}),
+        ("POST", "/warehouses", {"name": "w" * 101}),
+        ("POST", "/books", {"isbn": isbn, "author_id": author_id}),
+        ("POST", "/books", {"title": "", "isbn": isbn, "author_id": author_id}),
+        ("POST", "/books", {"title": "t" * 301, "isbn": isbn, "author_id": author_id}),
+        ("POST", "/books", {"title": "t", "isbn": "", "author_id": author_id}),
         ("POST", "/books", {"title": "t", "isbn": "x" * 21, "author_id": author_id}),
-        (
-            "POST",
-            "/books",
-            {"title": "t", "isbn": tag("i")[:20], "author_id": author_id, "published_year": 10000},
-        ),
+        ("POST", "/books", {"title": "t", "isbn": isbn, "author_id": author_id, "published_year": 0}),
+        ("POST", "/books", {"title": "t", "isbn": isbn, "author_id": author_id, "published_year": 10000}),
         ("POST", f"/books/{book_id}/reviews", {"rating": 0}),
         ("POST", f"/books/{book_id}/reviews", {"rating": 6}),
+        ("POST", f"/books/{book_id}/reviews", {"body": "no rating"}),
         ("POST", f"/books/{book_id}/reviews", {"rating": 3, "body": "x" * 2001}),
         ("PUT", f"/warehouses/{warehouse}/stock/{book_id}", {"quantity": -1}),
-        (
-            "POST",
-            "/transfers",
-            {"book_id": book_id, "from_warehouse_id": warehouse, "to_warehouse_id": warehouse, "quantity": 1},
-        ),
-        ("GET", "/books?limit=0", None),
-        ("GET", "/books?limit=101", None),
-        ("GET", f"/books/{book_id}/reviews?limit=0", None),
+        ("PUT", f"/warehouses/{warehouse}/stock/{book_id}", {}),
     ]
     for method, path, body in cases:
         response = api.request(method, path, json=body)
@@ -278,9 +321,9 @@ def test_validation_422(api):
 @check(
     "PUT /warehouses/{id}/stock/{book_id} sets the stock; GET reads it (0 when never stocked)",
     points=2,
-    needs="create_book",
+    rules=["R4.12"],
     hint="Upsert the (warehouse_id, book_id) row (INSERT ... ON CONFLICT DO UPDATE); a GET of a pair "
-    "without a row answers quantity 0; unknown warehouse or book: 404.",
+    "without a row answers quantity 0 (a missing row is not a missing resource).",
 )
 def test_stock(api):
     book_id = new_book(api, new_author(api))["id"]
@@ -308,6 +351,104 @@ def test_stock(api):
         expected=0,
         actual=stock(api, south, book_id),
     )
-    expect_status(api.get(f"/warehouses/2147483000/stock/{book_id}"), 404)
-    expect_status(api.get(f"/warehouses/{north}/stock/2147483000"), 404)
-    expect_status(api.put(f"/warehouses/{north}/stock/2147483000", json={"quantity": 1}), 404)
+    expect_status(api.put(f"/warehouses/{south}/stock/{book_id}", json={"quantity": 0}), 200)
+    expect(
+        stock(api, south, book_id) == 0,
+        "PUT of quantity 0, then GET: quantity 0.",
+        expected=0,
+        actual=stock(api, south, book_id),
+    )
+
+
+@check(
+    "Values at the limits of the API are accepted: 200-character names, 300-character titles, year 9999...",
+    points=2,
+    rules=["R4.13"],
+    hint="The limits are inclusive (1-200 characters means 200 is fine), they count characters, not bytes, "
+    "and the columns must hold them: a varchar shorter than the API's limit turns a valid request into "
+    "an error.",
+)
+def test_values_at_the_limits(api):
+    author_name = "é" * 199 + "a"
+    response = api.post("/authors", json={"name": author_name})
+    author = created(response, "author")
+    expect(
+        author.get("name") == author_name,
+        f"{describe(response)} with a name of 200 characters: it should be stored whole.",
+        expected=f"{author_name[:12]}… (200 characters)",
+        actual=str(author.get("name"))[:40],
+        response=response,
+    )
+    created(api.post("/authors", json={"name": "A"}), "author")
+    tag_name = tag("t") + "x" * 38  # 50 characters
+    created(api.post("/tags", json={"name": tag_name}), "tag")
+    created(api.post("/warehouses", json={"name": tag("w") + "w" * 88}), "warehouse")  # 100 characters
+    cases = [  # isbn: 20 characters, then 1 (a fresh database per run: "1" is free)
+        {"title": "T" * 299 + "é", "isbn": uuid.uuid4().hex[:20], "published_year": 9999},
+        {"title": "T", "isbn": "1", "published_year": 1},
+    ]
+    for body in cases:
+        body["author_id"] = author["id"]
+        response = api.post("/books", json={**body, "tags": [tag_name]})
+        book = created(response, "book")
+        got = {key: book.get(key) for key in ("title", "isbn", "published_year")}
+        want = {key: body[key] for key in ("title", "isbn", "published_year")}
+        expect(
+            got == want,
+            f"{describe(response)} with values at the limits: the book should be stored as sent.",
+            expected={k: str(v)[:24] for k, v in want.items()},
+            actual={k: str(v)[:24] for k, v in got.items()},
+            response=response,
+        )
+    for rating, text in ((1, "b" * 2000), (5, "")):
+        response = api.post(f"/books/{book['id']}/reviews", json={"rating": rating, "body": text})
+        review = created(response, "review")
+        expect(
+            review.get("rating") == rating and review.get("body") == text,
+            f"{describe(response)} with rating {rating} and a body of {len(text)} characters: "
+            "it should be accepted as sent.",
+            expected=f"rating {rating}, {len(text)} characters",
+            actual=f"rating {review.get('rating')}, {len(str(review.get('body')))} characters",
+            response=response,
+        )
+
+
+@check(
+    "A path id that does not exist answers 404 on every endpoint; one outside 1-2147483647, 404 or 422",
+    points=2,
+    rules=["R4.2"],
+    hint="Look the row up and answer 404 when there is none, on every endpoint that takes an id in its path "
+    "(GET, DELETE, reviews, stock); bound path ids to PostgreSQL's integer range (Path(ge=1, le=2147483647)) "
+    "so that no value reaches SQL as an error.",
+)
+def test_unknown_ids(api):
+    book_id = new_book(api, new_author(api))["id"]
+    warehouse = new_warehouse(api)
+
+    def requests(unknown: object) -> list[tuple[str, str, dict | None]]:
+        return [
+            ("GET", f"/authors/{unknown}", None),
+            ("DELETE", f"/authors/{unknown}", None),
+            ("DELETE", f"/tags/{unknown}", None),
+            ("GET", f"/books/{unknown}", None),
+            ("DELETE", f"/books/{unknown}", None),
+            ("GET", f"/books/{unknown}/reviews", None),
+            ("POST", f"/books/{unknown}/reviews", {"rating": 3}),
+            ("GET", f"/warehouses/{unknown}/stock/{book_id}", None),
+            ("PUT", f"/warehouses/{unknown}/stock/{book_id}", {"quantity": 1}),
+            ("GET", f"/warehouses/{warehouse}/stock/{unknown}", None),
+            ("PUT", f"/warehouses/{warehouse}/stock/{unknown}", {"quantity": 1}),
+        ]
+
+    for unknown, codes in ((MAX_ID, (404,)), (0, (404, 422)), (MAX_ID + 1, (404, 422)), ("x1", (404, 422))):
+        for method, path, body in requests(unknown):
+            response = api.request(method, path, json=body)
+            expect(
+                response.status_code in codes,
+                f"{describe(response)}: expected {' or '.join(map(str, codes))} for an id "
+                + ("that does not exist" if codes == (404,) else "outside 1-2147483647")
+                + f", got {response.status_code}.",
+                expected=" or ".join(map(str, codes)),
+                actual=str(response.status_code),
+                response=response,
+            )

@@ -33,6 +33,8 @@ def new_id(prefix: str) -> str:
 class Behaviour:
     status: int = 200  # anything else: the upstream fails with this status
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the pieces of a body whose headers come at once
+    garbage: bytes | None = None  # a 200 with this body (labelled JSON) instead of the data
 
 
 class Catalog:
@@ -87,6 +89,15 @@ class Catalog:
         with self._lock:
             self._behaviour[path] = Behaviour(delay=delay)
 
+    def trickle(self, path: str, pause: float) -> None:
+        with self._lock:
+            self._behaviour[path] = Behaviour(trickle=pause)
+
+    def garble(self, path: str, body: bytes) -> None:
+        """Answer 200 with `body` (Content-Type: application/json), whatever the path's data."""
+        with self._lock:
+            self._behaviour[path] = Behaviour(garbage=body)
+
     def heal(self, path: str) -> None:
         with self._lock:
             self._behaviour.pop(path, None)
@@ -105,7 +116,19 @@ class Catalog:
         if behaviour.status != 200:
             failure = {"detail": "catalog failure"}
             return StubResponse.json(failure, status=behaviour.status, delay=behaviour.delay)
-        return StubResponse.json(data, status=status, delay=behaviour.delay)
+        if behaviour.garbage is not None and status == 200:
+            return StubResponse(
+                status=200, headers={"Content-Type": "application/json"}, body=behaviour.garbage
+            )
+        # Compact JSON: an app that re-serialises what it stores (json.dumps adds spaces) serves other
+        # bytes on a hit than on the miss, which the checks can then see.
+        return StubResponse(
+            status=status,
+            headers={"Content-Type": "application/json"},
+            body=json.dumps(data, separators=(",", ":")).encode(),
+            delay=behaviour.delay,
+            trickle=behaviour.trickle,
+        )
 
     def _get_product(self, request: StubRequest) -> StubResponse:
         with self._lock:

@@ -16,6 +16,7 @@ from grader.polling import TimedOut, eventually
 @check(
     "GET /products/{id} answers 200 with the catalog's product",
     points=2,
+    rules=["R3.2"],
     hint="Read the product from UPSTREAM_URL + /products/{id} and answer with its JSON as it is.",
 )
 def test_read_returns_upstream_data(api, catalog):
@@ -26,6 +27,7 @@ def test_read_returns_upstream_data(api, catalog):
 @check(
     "An unknown product answers 404 with a JSON detail",
     points=1,
+    rules=["R3.3", "R3.7"],
     hint='A 404 from the catalog is an answer, not a failure: pass it on as 404 {"detail": ...}.',
 )
 def test_unknown_product_404(api):
@@ -43,6 +45,7 @@ def test_unknown_product_404(api):
 @check(
     "Repeated reads of a product call the catalog once",
     points=4,
+    rules=["R4.2"],
     needs="read_returns_upstream_data",
     hint="Cache-aside: look in Redis first (cache:product:{id}); only on a miss call the catalog, "
     "then store what it answered.",
@@ -63,15 +66,18 @@ def test_repeated_reads_call_upstream_once(api, catalog):
 @check(
     "The fresh copy is cache:product:{id} in Redis, with a TTL of CACHE_TTL_SECONDS",
     points=3,
+    rules=["R4.1"],
     needs="read_returns_upstream_data",
     hint="Store the JSON body under the key the contract names, with an expiry "
     "(SET key value EX seconds); read the TTL from CACHE_TTL_SECONDS, never a constant.",
 )
 def test_fresh_copy_in_redis(api, catalog, redis, cfg):
     product = catalog.add()
-    expect_body(api.get(product_path(product)), product)
+    served = api.get(product_path(product))
+    expect_body(served, product)
     key = f"cache:product:{product['id']}"
     pttl = redis.pttl(key)
+    raw = redis.get(key)
     stored = cached_json(redis, key)
     similar = sorted(redis.scan_iter(match="*" + product["id"] + "*"))[:5]
     expect(
@@ -86,6 +92,13 @@ def test_fresh_copy_in_redis(api, catalog, redis, cfg):
         expected=str(product),
         actual=str(stored)[:160],
     )
+    body = served.content.decode("utf-8", "replace")
+    expect(
+        raw == body,
+        f"Redis key {key} should hold the body exactly as served (the same bytes), not a re-encoding of it.",
+        expected=body[:120],
+        actual=str(raw)[:120],
+    )
     expect(
         0 < pttl <= cfg.ttl * 1000,
         f"Redis key {key} should expire within CACHE_TTL_SECONDS={cfg.ttl}.",
@@ -97,6 +110,7 @@ def test_fresh_copy_in_redis(api, catalog, redis, cfg):
 @check(
     "The stale copy is stale:product:{id}, living CACHE_STALE_SECONDS longer",
     points=2,
+    rules=["R4.4"],
     needs="fresh_copy_in_redis",
     hint="Whenever you store the fresh copy, store the same JSON under stale:{name} too, with a TTL of "
     "CACHE_TTL_SECONDS + CACHE_STALE_SECONDS: it is what you serve when the catalog fails.",
@@ -113,11 +127,30 @@ def test_stale_copy_in_redis(api, catalog, redis, cfg):
         expected=str(product),
         actual="no such key" if stored is None else str(stored)[:160],
     )
-    low, high = cfg.ttl * 1000, (cfg.ttl + cfg.stale) * 1000
+    # More than CACHE_STALE_SECONDS left right after the store: a TTL of CACHE_STALE_SECONDS alone is short.
+    low, high = cfg.stale * 1000, (cfg.ttl + cfg.stale) * 1000
     expect(
         low < pttl <= high,
         f"Redis key {key} should expire after CACHE_TTL_SECONDS + CACHE_STALE_SECONDS.",
-        expected=f"a TTL between {cfg.ttl} and {cfg.ttl + cfg.stale} s",
+        expected=f"a TTL above {cfg.stale} s, at most {cfg.ttl + cfg.stale} s",
+        actual="no TTL" if pttl == -1 else f"{pttl / 1000:g} s",
+    )
+    # Every store writes the stale copy again: after a refill it holds the new data, with a new TTL.
+    redis.delete(f"cache:product:{product['id']}")  # as if it expired
+    redis.pexpire(key, cfg.ttl * 1000)  # an old stale copy, close to its end
+    changed = catalog.change(product["id"], name="Changed before the refill")
+    expect_body(api.get(product_path(product)), changed, "the catalog's current product (Redis had no copy)")
+    stored, pttl = cached_json(redis, key), redis.pttl(key)
+    expect(
+        stored == changed,
+        f"after a refill of cache:product:{product['id']}, {key} should hold the new data too.",
+        expected=str(changed)[:160],
+        actual="no such key" if stored is None else str(stored)[:160],
+    )
+    expect(
+        low < pttl <= high,
+        f"after a refill, {key} should live CACHE_TTL_SECONDS + CACHE_STALE_SECONDS again.",
+        expected=f"a TTL above {cfg.stale} s, at most {cfg.ttl + cfg.stale} s",
         actual="no TTL" if pttl == -1 else f"{pttl / 1000:g} s",
     )
 
@@ -125,6 +158,7 @@ def test_stale_copy_in_redis(api, catalog, redis, cfg):
 @check(
     "Category lists are cached too, under cache:category:{category}",
     points=2,
+    rules=["R3.4", "R4.1", "R4.2"],
     needs="repeated_reads_call_upstream_once",
     hint="The list endpoint is another cache-aside entry, named category:{category}: "
     "same key scheme, same TTLs.",
@@ -162,18 +196,21 @@ def test_category_list_cached(api, catalog, redis, cfg):
 @check(
     "X-Cache says MISS, then HIT",
     points=1,
+    rules=["R8.1"],
     needs="repeated_reads_call_upstream_once",
     hint="X-Cache: MISS when the request called the catalog, HIT when Redis answered.",
 )
 def test_x_cache_header(api, catalog):
     product = catalog.add()
-    expect_header(api.get(product_path(product)), "X-Cache", equals="MISS")
-    expect_header(api.get(product_path(product)), "X-Cache", equals="HIT")
+    for path in (product_path(product), list_path(product["category"])):  # both GET endpoints
+        expect_header(api.get(path), "X-Cache", equals="MISS")
+        expect_header(api.get(path), "X-Cache", equals="HIT")
 
 
 @check(
     "Two instances share the cache",
     points=3,
+    rules=["R4.5"],
     needs="repeated_reads_call_upstream_once",
     hint="A dict in your process is a cache only that process sees. Every instance must read and write "
     "the same Redis entries.",
@@ -194,6 +231,7 @@ def test_shared_between_instances(api, other_api, catalog):
 @check(
     "When the fresh copy is gone from Redis, the next read calls the catalog",
     points=2,
+    rules=["R4.3", "R4.5"],
     needs="fresh_copy_in_redis",
     hint="Redis is the one source of truth for freshness: no second cache in process memory in front "
     "of it. A key that expired or was deleted means a miss.",
@@ -216,6 +254,7 @@ def test_deleted_key_means_miss(api, catalog, redis):
 @check(
     "A change in the catalog shows within CACHE_TTL_SECONDS",
     points=3,
+    rules=["R4.1", "R4.3"],
     needs="repeated_reads_call_upstream_once",
     hint="The TTL is the safety net that bounds staleness: every cached copy must expire after "
     "CACHE_TTL_SECONDS, even when nobody invalidates it.",

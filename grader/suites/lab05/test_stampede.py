@@ -41,6 +41,7 @@ def _all_ok(responses, product):
 @check(
     f"{BURST} concurrent reads of a cold product make one catalog call",
     points=4,
+    rules=["R5.1"],
     needs="cache_aside::repeated_reads_call_upstream_once",
     hint="When a key is missing, let one request fetch it and make the others wait for its result "
     "(a lock per key: SET lock:{name} <token> NX PX ..., or one shared future per key), instead of "
@@ -70,6 +71,7 @@ def test_cold_key_burst(api, catalog, cfg):
 @check(
     "Stampede protection still works after the catalog failed",
     points=3,
+    rules=["R5.2", "R7.5"],
     needs="cold_key_burst",
     hint="A lock must be released when the fetch fails (try/finally), and waiters must stop waiting "
     "when the fetcher is gone; otherwise the key stays locked and every later miss waits and "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import httpx
 
-from grader.checks import describe, expect, expect_status, fail, json_body
+from grader.checks import describe, expect, fail, require_status, setup_failed
 from grader.stub import StubServer
 
 # The attacker's site in every cross-site payload: a .localhost name (RFC 6761), never contacted.
@@ -19,6 +20,9 @@ ATTACKER = "attacker.localhost"
 STARTER_SECRET = "lab09-insecure-dev-key-9f2c7a1e5b"
 ALLOWED_PAGE = "Imported from the allowed site: lab09 page 4f1d"
 INTERNAL_SECRET = "internal-only service: lab09 secret 8b2e"
+IMPORT_LIMIT = 64 * 1024
+# A page past the import's 64 KiB: its head must be kept, its tail (after the limit) cut.
+BIG_PAGE = "head of the big page 5c1a\n" + "x" * (IMPORT_LIMIT + 4000) + "\ntail past the limit 9d3e"
 
 
 @dataclass
@@ -67,23 +71,30 @@ def register(client: httpx.Client, prefix: str = "u") -> User:
     username = f"{prefix}_{token()}"
     password = "pw-" + token(6)
     response = client.post("/api/register", json={"username": username, "password": password})
-    expect_status(response, 201)
-    body = json_body(response)
-    expect(
-        isinstance(body, dict) and isinstance(body.get("id"), int),
-        f"{describe(response)}: the new user should come back as JSON with its integer id.",
-        expected='{"id": 7, "username": ...}',
-        actual=response.text[:120],
-        response=response,
-    )
+    # Registering only sets the scene for most checks: a failure here names POST /api/register as the cause.
+    require_status(response, 201, purpose="register a user")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not (isinstance(body, dict) and isinstance(body.get("id"), int)):
+        setup_failed(
+            f"could not register a user: {describe(response)} did not return the user with its integer id.",
+            cause="POST /api/register returned no user id",
+            expected='{"id": 7, "username": ...}',
+            actual=response.text[:120],
+            response=response,
+        )
     me = client.get("/api/me")
-    expect(
-        me.status_code == 200,
-        f"POST /api/register should log the new user in: GET /api/me answered {me.status_code} after it.",
-        expected="200",
-        actual=str(me.status_code),
-        response=me,
-    )
+    if me.status_code != 200:
+        setup_failed(
+            f"POST /api/register should log the new user in: GET /api/me answered {me.status_code} after it.",
+            cause="POST /api/register did not log the new user in",
+            hint="POST /api/register sets the session cookie, like a login.",
+            expected="200",
+            actual=str(me.status_code),
+            response=me,
+        )
     return User(id=body["id"], username=username, password=password)
 
 
@@ -104,16 +115,75 @@ def logged_in_as(client: httpx.Client) -> dict | None:
 
 def create_note(client: httpx.Client, title: str, body: str = "", private: bool = False) -> dict:
     response = client.post("/api/notes", json={"title": title, "body": body, "private": private})
-    expect_status(response, 201)
-    note = json_body(response)
-    expect(
-        isinstance(note, dict) and isinstance(note.get("id"), int),
-        f"{describe(response)}: the new note should come back as JSON with its integer id.",
-        expected='{"id": 12, "title": ...}',
-        actual=response.text[:120],
-        response=response,
-    )
+    require_status(response, 201, purpose="create a note")
+    try:
+        note = response.json()
+    except ValueError:
+        note = None
+    if not (isinstance(note, dict) and isinstance(note.get("id"), int)):
+        setup_failed(
+            f"could not create a note: {describe(response)} did not return the note with its integer id.",
+            cause="POST /api/notes returned no note id",
+            expected='{"id": 12, "title": ...}',
+            actual=response.text[:120],
+            response=response,
+        )
     return note
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    """name -> the whole Set-Cookie line, for the cookies this response sets (not the ones it deletes)."""
+    found: dict[str, str] = {}
+    for line in response.headers.get_list("set-cookie"):
+        name, _, rest = line.partition("=")
+        value = rest.split(";", 1)[0].strip().strip('"')
+        attributes = [part.strip().lower() for part in line.split(";")[1:]]
+        if value and "max-age=0" not in attributes:
+            found[name.strip()] = line
+    return found
+
+
+def session_cookies(response: httpx.Response, fresh: Callable[[], httpx.Client]) -> dict[str, str]:
+    """The cookies of a login's answer that carry the session (the contract names only those).
+
+    A cookie carries the session when a client holding it alone is logged in. When no single cookie does
+    (a session split over several cookies), all of them are the session. Empty when the login set none.
+    """
+    cookies = set_cookies(response)
+    found = {}
+    for name, line in cookies.items():
+        client = fresh()
+        client.cookies.set(name, response.cookies.get(name) or line.partition("=")[2].split(";", 1)[0])
+        if client.get("/api/me").status_code == 200:
+            found[name] = line
+    return found or cookies
+
+
+def cookie_attributes(line: str) -> list[str]:
+    """The lowercased attributes of a Set-Cookie line ("httponly", "samesite=lax", ...)."""
+    return [part.strip().lower() for part in line.split(";")[1:] if part.strip()]
+
+
+def session_cookie_lines(
+    api: httpx.Client, new_api: Callable[[], httpx.Client]
+) -> list[tuple[httpx.Response, str]]:
+    """(response, Set-Cookie line) of the session cookie wherever it is set: register, API and form login.
+
+    Only the session cookie is the contract's business: a script-readable CSRF cookie next to it is fine.
+    """
+    username, password = f"ck_{token()}", "pw-" + token(6)
+    registered = new_api().post("/api/register", json={"username": username, "password": password})
+    require_status(registered, 201, purpose="register a user")
+    found: list[tuple[httpx.Response, str]] = []
+    for response in (
+        registered,
+        api_login(api, username, password),
+        form_login(new_api(), username, password),
+    ):
+        lines = session_cookies(response, new_api)
+        expect(lines, f"{describe(response)}: it set no session cookie.", response=response)
+        found.extend((response, line) for line in lines.values())
+    return found
 
 
 # --- HTML ------------------------------------------------------------------------------------------
@@ -158,7 +228,7 @@ def forms_of(html: str) -> list[Form]:
 
 def get_page(client: httpx.Client, path: str, *, status: int = 200) -> httpx.Response:
     response = client.get(path)
-    expect_status(response, status)
+    require_status(response, status, purpose=f"open {path}")
     return response
 
 
@@ -186,7 +256,7 @@ def form_login(
     """Log in with the HTML form, the way a browser does (GET /login[?next=...], then POST it)."""
     params = {} if next_path is None else {"next": next_path}
     page = client.get("/login", params=params)
-    expect_status(page, 200)
+    require_status(page, 200, purpose="open the login form")
     form = find_form(page, "/login")
     fields = {"username": username, "password": password}
     if next_path is not None:

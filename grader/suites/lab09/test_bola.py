@@ -38,7 +38,9 @@ def _unchanged(owner: httpx.Client, note: dict) -> None:
 @check(
     "Owners read, change and delete their notes",
     points=2,
-    hint="GET, PATCH and DELETE /api/notes/{id} work for the note's owner (200, 200, 204).",
+    rules=["R4.5", "R4.6", "R4.7"],
+    hint="GET, PATCH and DELETE /api/notes/{id} work for the note's owner (200, 200, 204); PATCH sets "
+    "every field it is given, false and empty text included.",
 )
 def test_owner_can_manage_notes(api):
     register(api)
@@ -51,6 +53,16 @@ def test_owner_can_manage_notes(api):
         f"{describe(patched)}: the title did not change.",
         response=patched,
     )
+    # false and "" are values to set, not "field absent"
+    published = api.patch(f"/api/notes/{note['id']}", json={"private": False, "body": ""})
+    expect_status(published, 200)
+    expect(
+        json_body(published).get("private") is False and json_body(published).get("body") == "",
+        f"{describe(published)} with private false and an empty body did not change them.",
+        expected={"private": False, "body": ""},
+        actual={key: json_body(published).get(key) for key in ("private", "body")},
+        response=published,
+    )
     expect_status(api.delete(f"/api/notes/{note['id']}"), 204)
     expect_status(api.get(f"/api/notes/{note['id']}"), 404)
 
@@ -58,6 +70,7 @@ def test_owner_can_manage_notes(api):
 @check(
     "Anyone reads a public note",
     points=1,
+    rules=["R4.2", "R4.6"],
     hint="GET /api/notes/{id} of a public note answers 200 to every logged-in user and to visitors.",
 )
 def test_public_notes_readable(api, new_api):
@@ -75,26 +88,29 @@ def test_public_notes_readable(api, new_api):
 @check(
     "Another user's private note cannot be read",
     points=3,
+    rules=["R4.2", "R4.6", "R5.2"],
     needs=["public_notes_readable"],
     hint="Finding a row by id is not permission to see it: check who owns it. A private note of "
-    "someone else answers 404, as if it did not exist.",
+    "someone else answers 404 (API and page), as if it did not exist.",
 )
 def test_private_note_read_refused(api, new_api):
     _, private, _ = _pair(api, new_api)
     for client in (api, new_api()):
-        response = client.get(f"/api/notes/{private['id']}")
-        expect(
-            response.status_code == 404 and private["title"] not in response.text,
-            f"{describe(response)}: another user's private note answered {response.status_code}.",
-            expected="404",
-            actual=str(response.status_code),
-            response=response,
-        )
+        for path in (f"/api/notes/{private['id']}", f"/notes/{private['id']}"):
+            response = client.get(path)
+            expect(
+                response.status_code == 404 and private["title"] not in response.text,
+                f"{describe(response)}: another user's private note answered {response.status_code}.",
+                expected="404",
+                actual=str(response.status_code),
+                response=response,
+            )
 
 
 @check(
     "Another user's private note cannot be changed or deleted",
     points=3,
+    rules=["R4.9"],
     needs=["owner_can_manage_notes"],
     hint="PATCH and DELETE need the same ownership check as GET: 404 for a private note that is not yours.",
 )
@@ -122,6 +138,7 @@ def test_private_note_write_refused(api, new_api):
 @check(
     "Another user's public note cannot be changed or deleted",
     points=3,
+    rules=["R4.10"],
     needs=["owner_can_manage_notes"],
     hint="Being allowed to read a note is not being allowed to write it: 403 when the note is visible "
     "but not yours.",
@@ -148,10 +165,11 @@ def test_public_note_write_refused(api, new_api):
 
 
 @check(
-    "Visitors cannot change or delete notes",
+    "Visitors cannot create, change or delete notes",
     points=1,
+    rules=["R4.5", "R4.8"],
     needs=["owner_can_manage_notes"],
-    hint="Without a session, PATCH and DELETE /api/notes/{id} answer 401.",
+    hint="Without a session, POST /api/notes and PATCH and DELETE /api/notes/{id} answer 401.",
 )
 def test_anonymous_write_refused(new_api):
     owner = new_api()
@@ -159,6 +177,7 @@ def test_anonymous_write_refused(new_api):
     note = create_note(owner, f"Public {token()}", "text")
     visitor = new_api()
     for response in (
+        visitor.post("/api/notes", json={"title": "anonymous", "body": "x", "private": False}),
         visitor.patch(f"/api/notes/{note['id']}", json={"body": "x"}),
         visitor.delete(f"/api/notes/{note['id']}"),
     ):

@@ -1,15 +1,17 @@
 """Cross-site request forgery (OWASP A01:2021 Broken Access Control)"""
 
+import json
+
 import httpx
 from lab09_kit import (
     ATTACKER,
-    api_login,
+    cookie_attributes,
     create_note,
     find_form,
-    form_login,
     get_page,
     logged_in_as,
     register,
+    session_cookie_lines,
     submit,
     token,
 )
@@ -53,6 +55,7 @@ def _titles(client: httpx.Client, word: str) -> list[str]:
 @check(
     "The HTML forms work when sent from the app's own pages",
     points=2,
+    rules=["R5.2", "R5.4"],
     hint="Each form must carry what the check needs (a hidden token) so that the real user's "
     "submissions pass: creating a note, deleting it, editing the profile.",
 )
@@ -87,6 +90,7 @@ def test_forms_work_with_their_token(api):
 @check(
     "A forged cross-site post cannot create a note",
     points=3,
+    rules=["R5.4"],
     needs=["forms_work_with_their_token"],
     hint="The session cookie goes along with any request the browser makes, even one another site "
     "triggers. Require a secret per-session token in every state-changing form, and refuse (403) "
@@ -106,6 +110,7 @@ def test_cross_site_create_refused(api):
 @check(
     "A forged cross-site post cannot delete a note",
     points=3,
+    rules=["R5.4"],
     needs=["forms_work_with_their_token"],
     hint="The delete form is state-changing too: no valid token, no deletion (403).",
 )
@@ -124,6 +129,7 @@ def test_cross_site_delete_refused(api):
 @check(
     "A forged cross-site post cannot change the profile",
     points=3,
+    rules=["R5.4"],
     needs=["forms_work_with_their_token"],
     hint="The profile form must check the token too; an empty token is no token.",
 )
@@ -144,6 +150,7 @@ def test_cross_site_profile_refused(api):
 @check(
     "A token from another session is refused",
     points=2,
+    rules=["R5.4"],
     needs=["forms_work_with_their_token"],
     hint="The token must belong to the session that posts it: the attacker can always get a valid "
     "token for their own account and put it in the forged form.",
@@ -167,23 +174,45 @@ def test_token_of_another_session_refused(api, new_api):
 @check(
     "The session cookie is SameSite=Lax or Strict",
     points=2,
+    rules=["R3.18"],
     hint="SameSite tells the browser not to send the cookie with cross-site posts: a second wall "
     "behind the token. Set it on the session cookie wherever it is issued.",
 )
 def test_session_cookie_samesite(api, new_api):
-    user = register(new_api())
+    for response, cookie in session_cookie_lines(api, new_api):
+        attributes = cookie_attributes(cookie)
+        expect(
+            "samesite=lax" in attributes or "samesite=strict" in attributes,
+            f"{describe(response)}: the session cookie {cookie.split('=')[0]} has no SameSite=Lax or Strict.",
+            expected="SameSite=Lax",
+            actual=cookie[:160],
+            response=response,
+        )
+
+
+@check(
+    "The JSON API refuses the bodies a cross-site form can send",
+    points=2,
+    rules=["R5.5"],
+    hint="A form on another site can post text/plain or form-encoded bodies with the user's cookie and "
+    "no CORS preflight. The JSON API takes no CSRF token, so it must take JSON bodies only "
+    "(Content-Type: application/json) and refuse the rest.",
+)
+def test_api_takes_json_only(api):
+    register(api, "victim")
+    word = token()
+    attacker = {"Origin": f"http://{ATTACKER}"}
+    as_json = json.dumps({"title": f"Forged {word}", "body": "pwned", "private": False})
     for response in (
-        api_login(api, user.username, user.password),
-        form_login(new_api(), user.username, user.password),
+        api.post("/api/notes", content=as_json, headers={**attacker, "Content-Type": "text/plain"}),
+        api.post("/api/notes", data={"title": f"Forged {word}", "body": "pwned"}, headers=attacker),
     ):
-        cookies = response.headers.get_list("set-cookie")
-        expect(cookies, f"{describe(response)}: the login set no cookie.", response=response)
-        for cookie in cookies:
-            attributes = [part.strip().lower() for part in cookie.split(";")[1:]]
-            expect(
-                "samesite=lax" in attributes or "samesite=strict" in attributes,
-                f"{describe(response)}: Set-Cookie {cookie.split('=')[0]} has no SameSite=Lax or Strict.",
-                expected="SameSite=Lax",
-                actual=cookie[:160],
-                response=response,
-            )
+        expect(
+            response.status_code >= 400,
+            f"{describe(response)} with Content-Type {response.request.headers.get('content-type')} "
+            f"answered {response.status_code}.",
+            expected="4xx (JSON bodies only)",
+            actual=str(response.status_code),
+            response=response,
+        )
+    expect(not _titles(api, word), "a cross-site body that is not JSON created a note.")

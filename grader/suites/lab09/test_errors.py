@@ -53,6 +53,7 @@ def _once(new_api, method: str, path: str, **kwargs) -> httpx.Response:
 @check(
     "API errors do not show stack traces, SQL or exception messages",
     points=2,
+    rules=["R7.6"],
     hint='Turn debug off and answer unexpected errors with a generic 500 ({"detail": "Internal Server '
     'Error"}); log the exception on the server. A NUL byte in a search is a classic crash.',
 )
@@ -70,6 +71,7 @@ def test_api_errors_quiet(new_api):
 @check(
     "Error pages do not show stack traces, SQL or exception messages",
     points=2,
+    rules=["R7.6"],
     hint="The HTML side needs the same: a plain error page for every unexpected exception, "
     "never the debugger's page.",
 )

@@ -3,7 +3,7 @@
 import re
 
 import httpx
-from lab09_kit import api_login, csp_directives, form_login, register
+from lab09_kit import cookie_attributes, csp_directives, register, session_cookie_lines
 
 from grader.checks import check, describe, expect
 
@@ -44,6 +44,7 @@ def _each(api: httpx.Client, name: str, problem) -> None:
 @check(
     "Strict-Transport-Security on every response, for at least a year",
     points=2,
+    rules=["R7.3"],
     hint="HSTS tells browsers to use HTTPS only, for max-age seconds: at least 31536000. Set it in one "
     "place that sees every response (a middleware), errors and API answers included.",
 )
@@ -60,6 +61,7 @@ def test_hsts(api):
 @check(
     "X-Content-Type-Options: nosniff on every response",
     points=2,
+    rules=["R7.4"],
     hint="Without nosniff a browser may guess that a text file or JSON answer is HTML and run it.",
 )
 def test_nosniff(api):
@@ -73,6 +75,7 @@ def test_nosniff(api):
 @check(
     "Framing is refused: CSP frame-ancestors 'none' (or 'self')",
     points=2,
+    rules=["R7.2"],
     hint="Clickjacking puts your page in an invisible frame over a bait page. The CSP directive "
     "frame-ancestors says who may frame you; it does not fall back to default-src.",
 )
@@ -89,6 +92,7 @@ def test_frame_ancestors(api):
 @check(
     "A Referrer-Policy that keeps URLs on this site",
     points=1,
+    rules=["R7.5"],
     hint="URLs can carry private things (search terms, ids): no-referrer, same-origin, strict-origin "
     "or strict-origin-when-cross-origin keep them from other sites.",
 )
@@ -103,24 +107,19 @@ def test_referrer_policy(api):
 @check(
     "The session cookie is HttpOnly and Secure",
     points=3,
+    rules=["R3.17"],
     hint="HttpOnly keeps the cookie away from JavaScript (an XSS cannot steal it); Secure keeps it off "
-    "plain HTTP. Browsers treat http://localhost as secure, so Secure cookies work in development.",
+    "plain HTTP, wherever the session cookie is set (register, API login, form login). Browsers treat "
+    "http://localhost as secure, so Secure cookies work in development.",
 )
 def test_session_cookie_flags(api, new_api):
-    user = register(new_api())
-    for response in (
-        api_login(api, user.username, user.password),
-        form_login(new_api(), user.username, user.password),
-    ):
-        cookies = response.headers.get_list("set-cookie")
-        expect(cookies, f"{describe(response)}: the login set no cookie.", response=response)
-        for cookie in cookies:
-            attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
-            missing = [flag for flag in ("httponly", "secure") if flag not in attributes]
-            expect(
-                not missing,
-                f"{describe(response)}: Set-Cookie {cookie.split('=')[0]} lacks {' and '.join(missing)}.",
-                expected="HttpOnly; Secure",
-                actual=cookie[:160],
-                response=response,
-            )
+    for response, cookie in session_cookie_lines(api, new_api):
+        attributes = {attribute.split("=")[0] for attribute in cookie_attributes(cookie)}
+        missing = [flag for flag in ("httponly", "secure") if flag not in attributes]
+        expect(
+            not missing,
+            f"{describe(response)}: the session cookie {cookie.split('=')[0]} lacks {' and '.join(missing)}.",
+            expected="HttpOnly; Secure",
+            actual=cookie[:160],
+            response=response,
+        )

@@ -23,6 +23,7 @@ def _admin(lab) -> str:
 @check(
     "Logging in with the HTML form works, and a wrong password is refused",
     points=1,
+    rules=["R5.3"],
     hint="POST /login with the right username and password answers 303 and starts a session; "
     "a wrong password answers 401.",
 )
@@ -47,6 +48,7 @@ def test_login_form_works(api, new_api):
 @check(
     "Logging in with the JSON API works, and a wrong password is refused",
     points=1,
+    rules=["R3.5"],
     hint="POST /api/login answers 200 and the user for the right password, 401 for a wrong one.",
 )
 def test_api_login_works(api, new_api):
@@ -65,6 +67,7 @@ def test_api_login_works(api, new_api):
 @check(
     "Search finds public notes and the user's own notes",
     points=1,
+    rules=["R4.2", "R4.3", "R5.2"],
     hint="GET /api/notes?q= and GET /search?q= list the notes whose title or body contain q: "
     "public ones and the user's own private ones, never someone else's private ones.",
 )
@@ -103,6 +106,7 @@ def test_search_works(api, new_api):
 @check(
     "A quote in the search is searched for, not run as SQL",
     points=2,
+    rules=["R4.4"],
     needs=["search_works"],
     hint="Searching for O'Brien must find O'Brien's note, not break the query: the value must travel as "
     "a query parameter, never pasted into the SQL text.",
@@ -145,6 +149,7 @@ def _try_login_payloads(lab, attempt) -> None:
 @check(
     "SQL injection in the login form does not log anyone in",
     points=3,
+    rules=["R5.3"],
     needs=["login_form_works"],
     hint="Look the user up by username with a query parameter, then verify the password in code. "
     "Escaping quotes by hand or refusing '--' always misses a variant.",
@@ -160,6 +165,7 @@ def test_form_login_injection_refused(lab, new_api):
 @check(
     "SQL injection in the JSON login does not log anyone in",
     points=3,
+    rules=["R3.5"],
     needs=["api_login_works"],
     hint="The JSON login and the form must share the same safe lookup: a query parameter for the "
     "username, the password checked against the stored hash in code.",
@@ -181,6 +187,7 @@ def _victim_note(new_api) -> tuple[User, dict]:
 @check(
     "SQL injection in the search does not reveal other users' private notes",
     points=3,
+    rules=["R4.2", "R4.4"],
     needs=["search_works"],
     hint="A search for %') OR 1=1 -- must look for that text, not rewrite the WHERE clause: "
     "pass q as a parameter (and build the LIKE pattern in Python).",
@@ -211,6 +218,7 @@ def test_search_boolean_injection_refused(api, new_api):
 @check(
     "SQL injection in the search cannot read the users table",
     points=3,
+    rules=["R4.4"],
     needs=["search_works"],
     hint="A UNION SELECT in q must stay a string to search for. Parameters, not string formatting, "
     "put values into SQL.",
@@ -241,3 +249,72 @@ def test_search_union_injection_refused(api, db, lab):
                 actual=str(response.status_code),
                 response=response,
             )
+
+
+@check(
+    "Search is case-insensitive, newest first, at most 100 notes",
+    points=1,
+    rules=["R4.3"],
+    budget=60,  # 101 notes through the API: the cap is only seen past 100
+    needs=["search_works"],
+    hint="GET /api/notes?q= matches title or body whatever the case (ILIKE, or lower() on both sides), "
+    "orders the newest note first and stops at 100.",
+)
+def test_search_rules(api):
+    word = token()
+    register(api)
+    created = [create_note(api, f"ZETA{word.upper()} {n}", "plain body")["id"] for n in range(100)]
+    created.append(create_note(api, "no word in this title", f"the body says zeta{word}")["id"])
+    response = api.get("/api/notes", params={"q": f"Zeta{word}"})
+    expect_status(response, 200)
+    ids = [note.get("id") for note in json_body(response)]
+    newest = list(reversed(created))[:100]
+    expect(
+        ids == newest,
+        f"{describe(response)}: 101 notes match (100 by title in capitals, the newest by its body); the "
+        "answer should be the 100 newest, newest first.",
+        expected=f"{len(newest)} ids, {newest[:3]}…",
+        actual=f"{len(ids)} ids, {ids[:3]}…",
+        response=response,
+    )
+
+
+@check(
+    "% and _ in the search are searched for, not used as wildcards",
+    points=2,
+    rules=["R4.4"],
+    needs=["search_works"],
+    hint="A query parameter keeps q out of the SQL, but inside a LIKE pattern %, _ and the escape "
+    "character \\ still mean something: escape them (or use strpos/position) so they match themselves.",
+)
+def test_like_wildcards_are_data(api):
+    w = token()
+    register(api)
+    titles = {
+        "percent": f"{w} 50% off",
+        "not percent": f"{w} 50x off",
+        "underscore": f"{w} a_b",
+        "not underscore": f"{w} axb",
+        "backslash": f"{w} c\\d",
+        "not backslash": f"{w} cd",
+    }
+    ids = {name: create_note(api, title)["id"] for name, title in titles.items()}
+    for name in ("percent", "underscore", "backslash"):
+        q = titles[name].rsplit(" ", 1)[0] if name == "percent" else titles[name]
+        response = api.get("/api/notes", params={"q": q})
+        expect_status(response, 200)
+        found = {note.get("id") for note in json_body(response)}
+        expect(
+            found == {ids[name]},
+            f"{describe(response)}: a search for {q!r} should find only «{titles[name]}».",
+            expected=[titles[name]],
+            actual=sorted(title for key, title in titles.items() if ids[key] in found),
+            response=response,
+        )
+    page = api.get("/search", params={"q": f"{w} 50%"})
+    expect_status(page, 200)
+    expect(
+        titles["not percent"] not in page_text(page.text),
+        f"{describe(page)}: the page lists «{titles['not percent']}», which does not contain «{w} 50%».",
+        response=page,
+    )

@@ -15,6 +15,7 @@ def _is_admin(db, user_id: int) -> bool:
 @check(
     "Users edit their display name, bio and website",
     points=2,
+    rules=["R3.8", "R5.4"],
     hint="PATCH /api/me with any of display_name, bio, website changes them and answers 200 with the "
     "user; the profile form does the same.",
 )
@@ -49,26 +50,52 @@ def test_profile_update_works(api):
 @check(
     "Only admins see the user list",
     points=2,
-    hint="GET /api/admin/users answers 200 to an admin and 403 to everyone else: check the role on the "
-    "server for every admin route.",
+    rules=["R1.4", "R3.12"],
+    hint="GET /api/admin/users answers 200 to an admin, 403 to other users and 401 without a session: "
+    "check the role (users.is_admin, as it is now) on the server for every admin route.",
 )
-def test_admin_list_for_admins_only(api, new_api, lab):
-    register(api)
+def test_admin_list_for_admins_only(api, new_api, lab, db):
+    expect_status(new_api().get("/api/admin/users"), 401)
+    user = register(api)
     expect_status(api.get("/api/admin/users"), 403)
     admin = new_api()
     expect_status(api_login(admin, lab.app.env["ADMIN_USERNAME"], lab.app.env["ADMIN_PASSWORD"]), 200)
     response = admin.get("/api/admin/users")
     expect_status(response, 200)
+    users = json_body(response)
     expect(
-        isinstance(json_body(response), list),
+        isinstance(users, list) and all(isinstance(row, dict) for row in users),
         f"{describe(response)}: expected a JSON list of users.",
         response=response,
+    )
+    mine = [row for row in users if row.get("id") == user.id]
+    expect(
+        len(mine) == 1 and set(mine[0]) == {"id", "username", "is_admin"} and mine[0]["is_admin"] is False,
+        f"{describe(response)}: the list should hold {{id, username, is_admin}} for every user, "
+        f"{user.username} included.",
+        expected={"id": user.id, "username": user.username, "is_admin": False},
+        actual=mine[0] if mine else "absent",
+        response=response,
+    )
+    # The role is users.is_admin now, not a name or a claim fixed at login: promote behind the app's back.
+    db.execute("UPDATE users SET is_admin = true WHERE id = %s", (user.id,))
+    try:
+        promoted = api.get("/api/admin/users")
+    finally:
+        db.execute("UPDATE users SET is_admin = false WHERE id = %s", (user.id,))
+    expect(
+        promoted.status_code == 200,
+        f"{describe(promoted)} answered {promoted.status_code} to a user made admin in the database.",
+        expected="200 (is_admin is read from users at each request)",
+        actual=str(promoted.status_code),
+        response=promoted,
     )
 
 
 @check(
     "A user cannot make themselves admin through PATCH /api/me",
     points=4,
+    rules=["R3.10"],
     needs=["profile_update_works", "admin_list_for_admins_only"],
     hint="Binding the whole request body to the user row lets the client set any column. Accept only "
     "the editable fields (an explicit model), refuse or ignore the rest.",
@@ -97,6 +124,7 @@ def test_admin_flag_via_api_refused(api, db):
 @check(
     "A user cannot make themselves admin through the profile form",
     points=3,
+    rules=["R3.10"],
     needs=["profile_update_works", "admin_list_for_admins_only"],
     hint="The form handler must read the fields it expects, not copy every posted field into the row.",
 )
@@ -127,6 +155,7 @@ def test_admin_flag_via_form_refused(api, db):
 @check(
     "Read-only fields (username, id, password_hash) cannot be set through PATCH /api/me",
     points=2,
+    rules=["R3.10"],
     needs=["profile_update_works"],
     hint="Refusing only is_admin is a blacklist: list what may change instead.",
 )
@@ -164,6 +193,7 @@ def test_read_only_fields_refused(api, db):
 @check(
     "A user's public profile does not expose the password hash or the role",
     points=3,
+    rules=["R3.11"],
     hint="GET /api/users/{id} returns the public fields (id, username, display_name, bio, website) "
     "and nothing else: choose the fields of the answer, do not send the row.",
 )

@@ -59,6 +59,7 @@ def _legacy_user(db) -> tuple[str, str]:
 @check(
     "Users of the old MD5 era still log in with their password",
     points=2,
+    rules=["R2.1", "R3.15"],
     hint="Rows whose password_hash is 32 hex characters hold the unsalted MD5 of the password: verify "
     "those the old way (constant-time comparison), and the right password logs in (200).",
 )
@@ -71,6 +72,7 @@ def test_legacy_login_works(api, db):
 @check(
     "A wrong password is refused, the right one accepted",
     points=1,
+    rules=["R3.5"],
     hint="POST /api/login: 401 for a wrong password, 200 for the right one.",
 )
 def test_wrong_password_refused(api, new_api):
@@ -83,6 +85,7 @@ def test_wrong_password_refused(api, new_api):
 @check(
     "New passwords are stored with a slow, salted hash",
     points=4,
+    rules=["R3.13"],
     needs=["wrong_password_refused"],
     hint="MD5 and SHA-256 are built to be fast, which is what a password cracker wants. Use a password "
     "hash (argon2id, bcrypt, scrypt, PBKDF2 with enough iterations) through a library.",
@@ -103,6 +106,7 @@ def test_new_hash_is_slow(api, db):
 @check(
     "Two users with the same password get different hashes",
     points=2,
+    rules=["R3.14"],
     needs=["wrong_password_refused"],
     hint="A random salt per password makes equal passwords look different, so one cracked hash (or a "
     "precomputed table) does not open every account that shares it.",
@@ -127,6 +131,7 @@ def test_hashes_are_salted(db, new_api):
 @check(
     "An MD5 hash is replaced by a slow one when its user logs in",
     points=3,
+    rules=["R3.16"],
     needs=["legacy_login_works", "new_hash_is_slow"],
     hint="The only moment you have the plain password is a successful login: verify it against the old "
     "hash, then store the new hash. Users never have to reset anything.",

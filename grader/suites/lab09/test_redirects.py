@@ -30,6 +30,7 @@ def _expect_stays_here(new_api, user: User, targets: list[str]) -> None:
 @check(
     "After login the form goes back to the page given in next",
     points=1,
+    rules=["R5.3"],
     hint="POST /login with next=/notes/new answers 303 with Location: /notes/new; without next, Location: /.",
 )
 def test_next_path_followed(new_api):
@@ -57,6 +58,7 @@ def test_next_path_followed(new_api):
 @check(
     "next cannot send the user to another site",
     points=2,
+    rules=["R5.3"],
     needs=["next_path_followed"],
     hint="Accept only a path on this site: it starts with a single /. Anything else (a full URL, another "
     "scheme) falls back to /.",
@@ -78,6 +80,7 @@ def test_absolute_url_refused(new_api):
 @check(
     "Scheme-relative URLs (//host) are refused",
     points=2,
+    rules=["R5.3"],
     needs=["next_path_followed"],
     hint="//attacker.example/ starts with a slash and is still another site: the browser keeps the "
     "scheme and changes the host.",
@@ -89,6 +92,7 @@ def test_scheme_relative_refused(new_api):
 @check(
     "Browser quirks (backslashes, tabs) do not open a redirect",
     points=2,
+    rules=["R5.3"],
     needs=["next_path_followed"],
     hint="Browsers read \\ as / in URLs and drop tabs and newlines: /\\host and /<tab>/host are //host. "
     "Refuse backslashes and control characters rather than trying to normalise them.",

@@ -78,6 +78,7 @@ def _expect_no_start(start_app, env: dict, what: str) -> None:
 @check(
     "The app refuses to start without SECRET_KEY",
     points=4,
+    rules=["R1.1"],
     budget=60,
     hint="A default for a missing secret means production can run with a key everyone knows. Read it "
     "from the environment and stop with an error when it is not set.",
@@ -89,6 +90,7 @@ def test_refuses_to_start_without_secret(start_app):
 @check(
     "The app refuses an empty or short SECRET_KEY",
     points=2,
+    rules=["R1.2"],
     budget=60,
     needs=["refuses_to_start_without_secret"],
     hint="An empty variable is not a secret, and a short one can be guessed: require at least 32 characters.",
@@ -96,11 +98,14 @@ def test_refuses_to_start_without_secret(start_app):
 def test_refuses_weak_secret(start_app):
     _expect_no_start(start_app, {"SECRET_KEY": ""}, "SECRET_KEY empty")
     _expect_no_start(start_app, {"SECRET_KEY": "short-secret"}, "SECRET_KEY=short-secret (12 characters)")
+    one_short = "k" * 31  # the edge: 31 characters is still shorter than 32
+    _expect_no_start(start_app, {"SECRET_KEY": one_short}, "a 31-character SECRET_KEY")
 
 
 @check(
     "A session forged with the starter's hard-coded key is refused",
     points=4,
+    rules=["R1.3"],
     needs=["injection::api_login_works"],
     hint="Anyone who has read the code (or the repository) knows a hard-coded key and can sign a "
     "session for any user, the admin included. Sign with the key from the environment.",
@@ -124,6 +129,7 @@ def test_forged_session_refused(new_api, db, lab):
 @check(
     "Sessions are signed with the SECRET_KEY of the environment",
     points=3,
+    rules=["R1.3"],
     budget=60,
     needs=["injection::api_login_works"],
     hint="Two instances with the same SECRET_KEY accept each other's sessions; an instance with another "
@@ -160,6 +166,7 @@ def test_secret_from_environment(api, new_api, start_app):
 @check(
     "No secret is written in the source code",
     points=1,
+    rules=["R7.7"],
     hint='Look for SECRET_KEY = "...", secret_key="..." and os.environ.get("SECRET_KEY", "..."): the '
     "value belongs in the environment (and in the manifest for the grader), not in the code.",
 )

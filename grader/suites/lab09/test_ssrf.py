@@ -1,7 +1,7 @@
 """Server-side request forgery (OWASP A10:2021 SSRF, API7:2023)"""
 
 import httpx
-from lab09_kit import ALLOWED_PAGE, INTERNAL_SECRET, Upstreams, register, token
+from lab09_kit import ALLOWED_PAGE, BIG_PAGE, IMPORT_LIMIT, INTERNAL_SECRET, Upstreams, register, token
 
 from grader.checks import check, describe, expect, expect_status, json_body
 from grader.stub import StubResponse
@@ -53,6 +53,7 @@ def _leaks(lab) -> tuple[str, ...]:
 @check(
     "A note is imported from an allowed URL",
     points=2,
+    rules=["R4.11"],
     hint='POST /api/notes/import {"url": ...} fetches the URL when its host:port is listed in '
     "FETCH_ALLOWED_ORIGINS and answers 201 with the new note, whose body is the page's text.",
 )
@@ -73,25 +74,29 @@ def test_import_from_allowed_origin(api, upstreams):
 @check(
     "A redirect within the allowed origin is followed",
     points=1,
+    rules=["R4.13"],
     needs=["import_from_allowed_origin"],
     hint="Follow up to 3 redirects yourself, checking each new URL against FETCH_ALLOWED_ORIGINS "
     "before connecting to it.",
 )
 def test_allowed_redirect_followed(api, upstreams):
     register(api)
-    response = _import(api, f"http://{upstreams.allowed_origin}/hop")
-    expect_status(response, 201)
-    expect(
-        ALLOWED_PAGE in str(json_body(response).get("body")),
-        f"{describe(response)}: /hop redirects to /page.txt on the same allowed origin.",
-        expected=ALLOWED_PAGE,
-        response=response,
-    )
+    # one redirect, then three in a row (/hop3 -> /hop2 -> /hop -> /page.txt): the contract follows up to 3
+    for path in ("/hop", "/hop3"):
+        response = _import(api, f"http://{upstreams.allowed_origin}{path}")
+        expect_status(response, 201)
+        expect(
+            ALLOWED_PAGE in str(json_body(response).get("body")),
+            f"{describe(response)}: {path} redirects to /page.txt on the same allowed origin.",
+            expected=ALLOWED_PAGE,
+            response=response,
+        )
 
 
 @check(
     "A host:port that is not listed is refused",
     points=3,
+    rules=["R4.12"],
     needs=["import_from_allowed_origin"],
     hint="The rule is an allowlist of exact host:port pairs: the same host on another port is another "
     "service (a database, an admin panel). Compare host and port, refuse with 400.",
@@ -109,6 +114,7 @@ def test_other_origin_refused(api, upstreams, lab):
 @check(
     "The app's own internal endpoint cannot be fetched",
     points=3,
+    rules=["R4.12"],
     needs=["import_from_allowed_origin"],
     hint="http://127.0.0.1:<the app's port>/internal/metadata is what an attacker asks for first: the app "
     "trusts itself. It is not in the list: 400.",
@@ -127,6 +133,7 @@ def test_own_port_refused(api, upstreams, lab, app):
 @check(
     "Other spellings of 127.0.0.1 are refused",
     points=3,
+    rules=["R4.12"],
     needs=["own_port_refused"],
     hint="2130706433, 0x7f000001, 0177.0.0.1, 127.1 and [::ffff:127.0.0.1] all mean 127.0.0.1 to the "
     "resolver. A blocklist of strings never ends; an exact allowlist does not care.",
@@ -156,6 +163,7 @@ def test_loopback_spellings_refused(api, upstreams, lab, app):
 @check(
     "Credentials and fragments in the URL do not fool the check",
     points=2,
+    rules=["R4.12"],
     needs=["import_from_allowed_origin"],
     hint="In http://allowed@other/ the host is 'other': parse the URL and compare its host and port, "
     "never test the URL as a string (startswith, in).",
@@ -177,6 +185,7 @@ def test_url_tricks_refused(api, upstreams, lab):
 @check(
     "Redirects from an allowed site to anywhere else are refused",
     points=3,
+    rules=["R4.13"],
     needs=["allowed_redirect_followed"],
     hint="An allowed site may redirect: a library that follows redirects by itself never asks you. Turn "
     "automatic redirects off and check every Location before connecting to it.",
@@ -201,6 +210,7 @@ def test_redirect_to_internal_refused(api, upstreams, lab, app):
 @check(
     "Only http and https URLs are fetched",
     points=2,
+    rules=["R4.12"],
     needs=["import_from_allowed_origin"],
     hint="URL openers speak more than HTTP: file:// reads the app's own disk. Check the scheme first.",
 )
@@ -216,3 +226,65 @@ def test_non_http_schemes_refused(api, upstreams, lab):
         f"dict://{allowed}/info",
     ]
     _expect_refused(api, urls, leaks=(*_leaks(lab), ALLOWED_PAGE), upstreams=upstreams)
+
+
+@check(
+    "A page longer than 64 KiB is imported cut at 64 KiB",
+    points=1,
+    rules=["R4.11"],
+    needs=["import_from_allowed_origin"],
+    hint="Read at most 64 KiB of the page and keep only that much: a read loop that stops once the limit "
+    "is passed still holds the chunk that went past it.",
+)
+def test_import_body_capped(api, upstreams):
+    register(api)
+    response = _import(api, f"http://{upstreams.allowed_origin}/big.txt")
+    expect_status(response, 201)
+    body = str(json_body(response).get("body"))
+    size = len(body.encode())
+    expect(
+        body.startswith("head of the big page 5c1a"),
+        f"{describe(response)}: the note should hold the start of the page.",
+        expected="head of the big page 5c1a…",
+        actual=body[:60],
+        response=response,
+    )
+    expect(
+        size <= IMPORT_LIMIT and "tail past the limit" not in body,
+        f"{describe(response)}: the page is {len(BIG_PAGE.encode())} bytes; the note kept {size}.",
+        expected=f"at most {IMPORT_LIMIT} bytes (64 KiB)",
+        actual=f"{size} bytes",
+        response=response,
+    )
+
+
+@check(
+    "An allowed page that answers an error gives 502",
+    points=1,
+    rules=["R4.14"],
+    needs=["import_from_allowed_origin"],
+    hint="An allowed URL that does not answer 200 (404, 500) is the upstream's failure: 502 Bad Gateway, "
+    "no note created.",
+)
+def test_upstream_failure_502(api, upstreams):
+    register(api)
+    word = token()
+    for path in ("/missing.txt", "/broken.txt"):
+        response = api.post(
+            "/api/notes/import", json={"url": f"http://{upstreams.allowed_origin}{path}", "title": word}
+        )
+        expect(
+            response.status_code == 502,
+            f"{describe(response)} for a page that answers {path[1:-4]} answered {response.status_code}.",
+            expected="502",
+            actual=str(response.status_code),
+            response=response,
+        )
+    notes = api.get("/api/notes", params={"q": word})
+    expect(
+        notes.status_code == 200 and json_body(notes) == [],
+        f"{describe(notes)}: a failed import created a note.",
+        expected="[]",
+        actual=notes.text[:120],
+        response=notes,
+    )

@@ -29,6 +29,7 @@ def _refused(api: httpx.Client, names: list[str], secrets: tuple[str, ...]) -> N
 @check(
     "Files in files/public and its subfolders can be downloaded",
     points=2,
+    rules=["R5.2", "R6.1"],
     hint="GET /files/download?name=welcome.txt answers 200 with the file; names may contain subfolders "
     "(guides/first-steps.txt). A missing file answers 404.",
 )
@@ -49,6 +50,7 @@ def test_download_works(api):
 @check(
     "../ cannot leave the download folder",
     points=3,
+    rules=["R6.2"],
     needs=["download_works"],
     hint="Joining a user's name to a folder does not keep it in the folder. Resolve the full path "
     "(os.path.realpath / Path.resolve) and check it is still inside the folder.",
@@ -69,6 +71,7 @@ def test_parent_directory_refused(api):
 @check(
     "An absolute path cannot be downloaded",
     points=3,
+    rules=["R6.2"],
     needs=["download_works"],
     hint="os.path.join('files/public', '/etc/passwd') is '/etc/passwd': an absolute name replaces the "
     "folder. /proc/self/environ would hand out SECRET_KEY.",
@@ -81,6 +84,7 @@ def test_absolute_path_refused(api, lab):
 @check(
     "A sibling folder whose name starts the same is refused",
     points=2,
+    rules=["R6.2"],
     needs=["download_works"],
     hint="'files/public-staging/x' starts with 'files/public': compare path components "
     "(Path.is_relative_to, os.path.commonpath), not strings.",
@@ -94,6 +98,7 @@ def test_sibling_folder_refused(api):
 @check(
     "Filters that strip ../ are not fooled",
     points=2,
+    rules=["R6.2"],
     needs=["download_works"],
     hint="Removing '../' once turns '....//' into '../'. Do not repair names: resolve and check.",
 )

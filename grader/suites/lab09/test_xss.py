@@ -30,6 +30,7 @@ def _get(client: httpx.Client, path: str, **params: str) -> httpx.Response:
 @check(
     "Text with <, &, and quotes is shown exactly as it was written",
     points=2,
+    rules=["R4.1", "R5.1"],
     hint="Escape on output, once: the API returns what was stored, the pages show it as text "
     "(&amp; in the HTML is shown as &). Escaping before storing, or twice, garbles it.",
 )
@@ -69,6 +70,7 @@ def test_text_shown_as_written(api):
 @check(
     "A script in a note's title is shown as text on every page that lists it",
     points=3,
+    rules=["R5.1", "R5.2"],
     needs=["text_shown_as_written"],
     hint="Every template that prints a title must escape it: the home page, the note page, the search "
     "results, the author's page. Check for |safe, Markup() and autoescape=False.",
@@ -90,6 +92,7 @@ def test_stored_note_title(api):
 @check(
     "A script in a note's body is shown as text",
     points=3,
+    rules=["R5.1", "R5.2"],
     needs=["text_shown_as_written"],
     hint="Turning line breaks into <br> must not turn the rest of the body into HTML: escape the text "
     "first (or let the template print each line).",
@@ -105,6 +108,7 @@ def test_stored_note_body(api):
 @check(
     "A script in a display name or bio is shown as text",
     points=3,
+    rules=["R5.1"],
     needs=["text_shown_as_written"],
     hint="Profile fields appear on the user's page, next to their notes on the home page and in the "
     "navigation bar: every place must escape them.",
@@ -124,6 +128,7 @@ def test_stored_profile_fields(api):
 @check(
     "A website that is an http(s) URL is shown as a link on the profile",
     points=1,
+    rules=["R5.2"],
     hint='PATCH /api/me with {"website": "https://..."} stores it and the user\'s page links to it.',
 )
 def test_website_link_shown(api):
@@ -143,6 +148,7 @@ def test_website_link_shown(api):
 @check(
     "A javascript: URL is refused as a website",
     points=2,
+    rules=["R3.9", "R5.1"],
     needs=["website_link_shown"],
     hint="HTML escaping does not help in an href: javascript:alert(1) has nothing to escape. "
     "Accept only http:// and https:// URLs (422 otherwise).",
@@ -170,6 +176,7 @@ def test_website_javascript_url_refused(api):
 @check(
     "The search term is shown as text on the results page",
     points=3,
+    rules=["R5.1"],
     needs=["text_shown_as_written", "injection::quote_is_data"],
     hint="What comes from the query string goes back into the page: in the heading and in the input's "
     "value attribute. Both must be escaped, quotes included.",
@@ -183,6 +190,7 @@ def test_reflected_search(api):
 @check(
     "The login page shows next= and a wrong username as text",
     points=3,
+    rules=["R5.1"],
     needs=["text_shown_as_written"],
     hint='The login form puts next and the username back into value="..." attributes: a " in them '
     "must not close the attribute.",
@@ -206,6 +214,7 @@ def test_reflected_login(api):
 @check(
     "A Content-Security-Policy forbids inline scripts on every page",
     points=2,
+    rules=["R7.1"],
     hint="Defence in depth: a CSP without 'unsafe-inline' (script-src or default-src), with "
     "object-src 'none' and base-uri 'none' or 'self', stops the script an escaping bug lets in.",
 )

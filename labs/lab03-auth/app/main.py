@@ -24,8 +24,10 @@ from fastapi import FastAPI
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # TODO: create the tables (Base.metadata.create_all) and the administrator if missing; this runs
-    #       on a database that may already have both.
+    # TODO: create the tables and the administrator if missing; this runs on a database that may already
+    #       have both, and two instances start at once. Apply migrations (Alembic, as in lab04) under a
+    #       PostgreSQL advisory lock rather than Base.metadata.create_all, which cannot change a table
+    #       that already exists (lab04's README says why).
     yield
 
 

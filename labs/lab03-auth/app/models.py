@@ -1,4 +1,4 @@
-"""Tables, created at startup (see app.main). The grader reads `users.username`,
+"""Tables, created at startup by your migrations (see app.main). The grader reads `users.username`,
 `users.password_hash` and `users.role` (README, "Users and passwords")."""
 
 from app.core.db import Base

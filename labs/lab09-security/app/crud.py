@@ -23,8 +23,7 @@ def own_user(user: dict) -> dict:
 
 def authenticate(conn: Conn, username: str, password: str) -> dict | None:
     query = (
-        f"SELECT * FROM users WHERE username = '{username}' "
-        f"AND password_hash = '{hash_password(password)}'"
+        f"SELECT * FROM users WHERE username = '{username}' AND password_hash = '{hash_password(password)}'"
     )
     return conn.execute(query).fetchone()
 
@@ -51,14 +50,15 @@ def list_users(conn: Conn) -> list[dict]:
 
 def update_user(conn: Conn, user_id: int, fields: dict[str, Any]) -> dict:
     """Update the columns named in `fields` and return the user."""
-    columns = {row["column_name"] for row in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
-    )}
+    columns = {
+        row["column_name"]
+        for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
+        )
+    }
     changes = {key: value for key, value in fields.items() if key in columns}
     if changes:
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = %s").format(sql.Identifier(key)) for key in changes
-        )
+        assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(key)) for key in changes)
         conn.execute(
             sql.SQL("UPDATE users SET {} WHERE id = %s").format(assignments),
             (*changes.values(), user_id),
@@ -108,9 +108,7 @@ def create_note(conn: Conn, owner_id: int, title: str, body: str, private: bool)
 def update_note(conn: Conn, note_id: int, fields: dict[str, Any]) -> dict | None:
     changes = {key: fields[key] for key in ("title", "body", "private") if fields.get(key) is not None}
     if changes:
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = %s").format(sql.Identifier(key)) for key in changes
-        )
+        assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(key)) for key in changes)
         conn.execute(
             sql.SQL("UPDATE notes SET {} WHERE id = %s").format(assignments), (*changes.values(), note_id)
         )

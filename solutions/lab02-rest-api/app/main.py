@@ -4,6 +4,7 @@ from fastapi import APIRouter, FastAPI
 
 from app.api.routes import authors, books
 from app.core import problems
+from app.core.bodylimit import BodyLimitMiddleware
 from app.core.config import get_settings
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.ratelimit import RateLimitMiddleware
@@ -20,8 +21,10 @@ api.include_router(books.router)
 app.include_router(api, prefix="/v1")
 app.include_router(api, prefix="/v2")
 
-# The last middleware added runs first: the limiter counts every request, replays included.
+# The last middleware added runs first: the limiter counts every request, replays and 413s included;
+# the body is capped before the idempotency middleware reads it.
 app.add_middleware(IdempotencyMiddleware, ttl=settings.idempotency_ttl_seconds)
+app.add_middleware(BodyLimitMiddleware)
 app.add_middleware(RateLimitMiddleware, limit=settings.rate_limit, window=settings.rate_window_seconds)
 
 

@@ -1,8 +1,14 @@
 """In-memory storage: dictionaries of dataclasses, ids from counters.
 
-The app serves requests on one event loop and every route that touches the store is `async def`
-without an `await` in the middle of a read-check-write, so no two requests interleave inside one.
-(A `def` route would run in a thread pool and would need a lock.)
+CONCURRENCY, READ BEFORE CHANGING A ROUTE: the store has no lock, and that is safe for three reasons
+only. (1) The app is one process (`uvicorn` without `--workers`), serving requests on one event loop.
+(2) Every route that touches the store is `async def`, so it runs on that loop, never in a thread.
+(3) No route awaits between a read and the write that depends on it (the ISBN check and the insert,
+the If-Match check and the update, "has no books" and the delete): a coroutine is only interrupted at
+an `await`, so no other request can run inside a read-check-write. Break any of the three (an
+`await` in such a route, a `def` route, a second worker) and two requests can both pass a check:
+then guard each read-check-write with an asyncio.Lock (a threading.Lock for `def` routes), or move
+to a database that enforces the rules itself (unique constraints, transactions), as lab04 does.
 """
 
 from collections.abc import Iterable

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -45,7 +46,7 @@ book_tags = Table(
 class Author(Base):
     __tablename__ = "authors"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
 
     books: Mapped[list["Book"]] = relationship(back_populates="author")
@@ -54,7 +55,7 @@ class Author(Base):
 class Tag(Base):
     __tablename__ = "tags"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
 
 
@@ -65,7 +66,7 @@ class Book(Base):
         Index("ix_books_title_pattern", "title", postgresql_ops={"title": "text_pattern_ops"}),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     isbn: Mapped[str] = mapped_column(String(20), unique=True)
     # PostgreSQL indexes the referenced key, never the referencing column: index it yourself.
@@ -84,7 +85,7 @@ class Review(Base):
         Index("ix_reviews_book_created_id", "book_id", "created_at", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
     rating: Mapped[int]
     body: Mapped[str] = mapped_column(Text, server_default="")
@@ -94,7 +95,7 @@ class Review(Base):
 class Warehouse(Base):
     __tablename__ = "warehouses"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
@@ -120,7 +121,7 @@ class Transfer(Base):
         Index("ix_transfers_book_id", "book_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Identity(), primary_key=True)
     book_id: Mapped[int] = mapped_column(ForeignKey("books.id", ondelete="CASCADE"))
     from_warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))
     to_warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))

@@ -4,15 +4,22 @@ from typing import Any
 
 from psycopg import sql
 
-from app.core.db import Conn
+from app.core.db import Conn, Row
 from app.core.security import burn_time, hash_password, verify_password
 
 
-def public_user(user: dict) -> dict:
+def _returned(row: Row | None) -> Row:
+    """The row of an INSERT ... RETURNING, which returns one row or raises."""
+    if row is None:
+        raise RuntimeError("INSERT ... RETURNING returned no row")
+    return row
+
+
+def public_user(user: Row) -> Row:
     return {key: user[key] for key in ("id", "username", "display_name", "bio", "website")}
 
 
-def own_user(user: dict) -> dict:
+def own_user(user: Row) -> Row:
     return {**public_user(user), "is_admin": user["is_admin"]}
 
 
@@ -22,7 +29,7 @@ def own_user(user: dict) -> dict:
 PROFILE_FIELDS = ("display_name", "bio", "website")
 
 
-def authenticate(conn: Conn, username: str, password: str) -> dict | None:
+def authenticate(conn: Conn, username: str, password: str) -> Row | None:
     """The user if the password matches; a legacy hash is replaced by a slow one on the way."""
     user = get_user_by_username(conn, username)
     if user is None:
@@ -36,33 +43,33 @@ def authenticate(conn: Conn, username: str, password: str) -> dict | None:
     return user
 
 
-def create_user(conn: Conn, username: str, password: str) -> dict:
+def create_user(conn: Conn, username: str, password: str) -> Row:
     """Raises psycopg.errors.UniqueViolation when the username is taken."""
-    return conn.execute(
-        "INSERT INTO users (username, password_hash) VALUES (%s, %s) RETURNING *",
-        (username, hash_password(password)),
-    ).fetchone()
+    return _returned(
+        conn.execute(
+            "INSERT INTO users (username, password_hash) VALUES (%s, %s) RETURNING *",
+            (username, hash_password(password)),
+        ).fetchone()
+    )
 
 
-def get_user(conn: Conn, user_id: Any) -> dict | None:
+def get_user(conn: Conn, user_id: Any) -> Row | None:
     return conn.execute("SELECT * FROM users WHERE id = %s", (user_id,)).fetchone()
 
 
-def get_user_by_username(conn: Conn, username: str) -> dict | None:
+def get_user_by_username(conn: Conn, username: str) -> Row | None:
     return conn.execute("SELECT * FROM users WHERE username = %s", (username,)).fetchone()
 
 
-def list_users(conn: Conn) -> list[dict]:
+def list_users(conn: Conn) -> list[Row]:
     return conn.execute("SELECT id, username, is_admin FROM users ORDER BY id").fetchall()
 
 
-def update_profile(conn: Conn, user_id: int, fields: dict[str, Any]) -> dict:
-    """Update the profile fields given (and only those) and return the user."""
+def update_profile(conn: Conn, user_id: int, fields: dict[str, Any]) -> Row | None:
+    """Update the profile fields given (and only those) and return the user (None if it is gone)."""
     changes = {key: fields[key] for key in PROFILE_FIELDS if fields.get(key) is not None}
     if changes:
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = %s").format(sql.Identifier(key)) for key in changes
-        )
+        assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(key)) for key in changes)
         conn.execute(
             sql.SQL("UPDATE users SET {} WHERE id = %s").format(assignments),
             (*changes.values(), user_id),
@@ -73,7 +80,7 @@ def update_profile(conn: Conn, user_id: int, fields: dict[str, Any]) -> dict:
 # --- notes -------------------------------------------------------------------------------------
 
 
-def search_notes(conn: Conn, viewer_id: int | None, q: str) -> list[dict]:
+def search_notes(conn: Conn, viewer_id: int | None, q: str) -> list[Row]:
     """Notes the viewer may see (public ones and their own) whose title or body contains q."""
     # q is a parameter, never SQL; LIKE's own wildcards in it are escaped so that they match themselves.
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -85,7 +92,7 @@ def search_notes(conn: Conn, viewer_id: int | None, q: str) -> list[dict]:
     ).fetchall()
 
 
-def latest_public_notes(conn: Conn, limit: int = 20) -> list[dict]:
+def latest_public_notes(conn: Conn, limit: int = 20) -> list[Row]:
     return conn.execute(
         "SELECT n.id, n.title, u.username, u.display_name FROM notes n JOIN users u ON u.id = n.owner_id "
         "WHERE n.private = FALSE ORDER BY n.id DESC LIMIT %s",
@@ -93,7 +100,7 @@ def latest_public_notes(conn: Conn, limit: int = 20) -> list[dict]:
     ).fetchall()
 
 
-def notes_of(conn: Conn, owner_id: int, include_private: bool) -> list[dict]:
+def notes_of(conn: Conn, owner_id: int, include_private: bool) -> list[Row]:
     return conn.execute(
         "SELECT id, owner_id, title, body, private, created_at FROM notes "
         "WHERE owner_id = %s AND (private = FALSE OR %s) ORDER BY id DESC LIMIT 100",
@@ -101,26 +108,27 @@ def notes_of(conn: Conn, owner_id: int, include_private: bool) -> list[dict]:
     ).fetchall()
 
 
-def get_note(conn: Conn, note_id: int) -> dict | None:
+def get_note(conn: Conn, note_id: int) -> Row | None:
     return conn.execute(
         "SELECT id, owner_id, title, body, private, created_at FROM notes WHERE id = %s", (note_id,)
     ).fetchone()
 
 
-def create_note(conn: Conn, owner_id: int, title: str, body: str, private: bool) -> dict:
-    return conn.execute(
-        "INSERT INTO notes (owner_id, title, body, private) VALUES (%s, %s, %s, %s) "
-        "RETURNING id, owner_id, title, body, private, created_at",
-        (owner_id, title, body, private),
-    ).fetchone()
+def create_note(conn: Conn, owner_id: int, title: str, body: str, private: bool) -> Row:
+    return _returned(
+        conn.execute(
+            "INSERT INTO notes (owner_id, title, body, private) VALUES (%s, %s, %s, %s) "
+            "RETURNING id, owner_id, title, body, private, created_at",
+            (owner_id, title, body, private),
+        ).fetchone()
+    )
 
 
-def update_note(conn: Conn, note_id: int, fields: dict[str, Any]) -> dict | None:
+def update_note(conn: Conn, note_id: int, fields: dict[str, Any]) -> Row | None:
+    """Update the fields given and return the note (None if it is gone)."""
     changes = {key: fields[key] for key in ("title", "body", "private") if fields.get(key) is not None}
     if changes:
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = %s").format(sql.Identifier(key)) for key in changes
-        )
+        assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(key)) for key in changes)
         conn.execute(
             sql.SQL("UPDATE notes SET {} WHERE id = %s").format(assignments), (*changes.values(), note_id)
         )

@@ -5,10 +5,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.middleware.sessions import SessionMiddleware
 
 from app.api.routes import auth, internal, notes, users
-from app.core.config import settings
 from app.core.db import init_db
 from app.core.headers import SecurityHeadersMiddleware
 from app.web import files, pages
@@ -21,14 +19,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 app = FastAPI(title="Notebook", lifespan=lifespan)
-app.add_middleware(
-    SessionMiddleware,
-    secret_key=settings.secret_key,
-    session_cookie="session",
-    same_site="lax",
-    https_only=True,
-    max_age=8 * 60 * 60,
-)
 app.add_middleware(SecurityHeadersMiddleware)
 
 

@@ -29,9 +29,7 @@ def register_form(request: Request, user: OptionalUser) -> Response:
 
 
 @router.post("/register")
-def register(
-    request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")
-) -> Response:
+def register(request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")) -> Response:
     try:
         new_user = crud.create_user(conn, username, password)
     except UniqueViolation:
@@ -59,7 +57,12 @@ def login(
     user = crud.authenticate(conn, username, password)
     if user is None:
         return render(
-            request, "login.html", 401, user=None, error="Invalid username or password.", username=username,
+            request,
+            "login.html",
+            401,
+            user=None,
+            error="Invalid username or password.",
+            username=username,
             next=next_path,
         )
     response = RedirectResponse(next_path or "/", status_code=303)

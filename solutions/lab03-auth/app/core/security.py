@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import jwt
-from passlib.context import CryptContext
+from passlib.context import CryptContext  # type: ignore[import-untyped]  # passlib ships no type hints
 
 from app.core.config import Settings
 

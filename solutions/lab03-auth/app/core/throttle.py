@@ -2,48 +2,64 @@
 
 Counted per username (not per client address) so that one attacker spreading guesses over many
 addresses is still stopped; usernames that do not exist are counted too, so a lockout does not
-reveal which accounts exist. In memory: enough for one process; several processes would share it
-in the database or Redis.
+reveal which accounts exist.
+
+The count lives in PostgreSQL (`login_attempts`), so every instance of the app shares it, and an
+attempt is counted *before* its password is checked, by one atomic statement: of any number of
+attempts arriving at once, on any instance, at most `max_failures` get a password check and the
+others are refused without one. Counting after the check ("is it locked? check the password; count
+the failure") would let every attempt of a burst through the question before the first answer is
+counted, and password hashing is slow on purpose: that window is wide. A success resets the count.
 """
 
 import math
-import threading
-import time
-from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import delete, text
+from sqlalchemy.orm import Session
 
-@dataclass
-class _Entry:
-    failures: int = 0
-    locked_until: float = 0.0
+from app.models import LoginAttempts
+
+# One statement, so concurrent attempts (whichever instance runs them) are counted one after the
+# other on the row's lock. A lockout that is over starts the count afresh; one that is running is
+# not extended by the attempts it refuses.
+_COUNT_ATTEMPT = text(
+    """
+    INSERT INTO login_attempts AS a (username, attempts, locked_until)
+    VALUES (:username, 1, CASE WHEN :max_failures <= 1 THEN now() + :lockout END)
+    ON CONFLICT (username) DO UPDATE SET
+        attempts = CASE WHEN a.locked_until <= now() THEN excluded.attempts ELSE a.attempts + 1 END,
+        locked_until = CASE
+            WHEN a.locked_until <= now() THEN excluded.locked_until
+            WHEN a.locked_until > now() THEN a.locked_until
+            WHEN a.attempts + 1 >= :max_failures THEN now() + :lockout
+        END
+    RETURNING attempts, extract(epoch FROM locked_until - now()) AS seconds_left
+    """
+)
 
 
 class LoginThrottle:
-    def __init__(self, max_failures: int, lockout_seconds: float) -> None:
+    def __init__(self, max_failures: int, lockout_seconds: int) -> None:
         self.max_failures = max_failures
         self.lockout_seconds = lockout_seconds
-        self._entries: dict[str, _Entry] = {}
-        self._lock = threading.Lock()
 
-    def retry_after(self, username: str) -> int | None:
-        """Seconds until this username may try again, or None when it is not locked."""
-        with self._lock:
-            entry = self._entries.get(username)
-            if entry is None or entry.locked_until == 0.0:
-                return None
-            left = entry.locked_until - time.monotonic()
-            if left <= 0:
-                del self._entries[username]  # the lock is over: start counting afresh
-                return None
-            return max(1, math.ceil(left))
+    def attempt(self, db: Session, username: str) -> int | None:
+        """Count a login attempt before its password is checked, and commit it at once so that
+        every instance sees it. None: go on and check the password (a wrong one stays counted);
+        else the seconds until this username may try again (answer 429 without checking)."""
+        params = {
+            "username": username,
+            "max_failures": self.max_failures,
+            "lockout": timedelta(seconds=self.lockout_seconds),
+        }
+        attempts, seconds_left = db.execute(_COUNT_ATTEMPT, params).one()
+        db.commit()
+        if attempts <= self.max_failures:
+            return None
+        return max(1, math.ceil(seconds_left if seconds_left is not None else self.lockout_seconds))
 
-    def failed(self, username: str) -> None:
-        with self._lock:
-            entry = self._entries.setdefault(username, _Entry())
-            entry.failures += 1
-            if entry.failures >= self.max_failures:
-                entry.locked_until = time.monotonic() + self.lockout_seconds
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._entries.pop(username, None)
+    def succeeded(self, db: Session, username: str) -> None:
+        """The right password: the failures so far are forgiven."""
+        db.execute(delete(LoginAttempts).where(LoginAttempts.username == username))
+        db.commit()

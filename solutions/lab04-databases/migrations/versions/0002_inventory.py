@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "warehouses",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), sa.Identity(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_warehouses"),
         sa.UniqueConstraint("name", name="uq_warehouses_name"),
@@ -40,7 +40,7 @@ def upgrade() -> None:
     op.create_index("ix_stock_book_id", "stock", ["book_id"])
     op.create_table(
         "transfers",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), sa.Identity(), nullable=False),
         sa.Column("book_id", sa.Integer(), nullable=False),
         sa.Column("from_warehouse_id", sa.Integer(), nullable=False),
         sa.Column("to_warehouse_id", sa.Integer(), nullable=False),

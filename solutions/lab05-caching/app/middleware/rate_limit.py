@@ -13,7 +13,13 @@ LIMITED_PREFIXES = ("/products", "/categories")
 
 
 def client_key(request: Request) -> str:
-    """The client's own id when it sends one, its address otherwise: no header is no way around the limit."""
+    """The client's own id when it sends one, its address otherwise.
+
+    The id is the client's word: a client that sends a new X-Client-Id gets a fresh budget. So the limit
+    protects well-behaved clients from their own bursts and keeps one client (one id, or one address
+    without an id) from starving the others; it does not stop an abusive client that changes ids. That
+    takes ids the server issues (API keys, tokens) or a second, coarser limit per address.
+    """
     client_id = request.headers.get("x-client-id", "").strip()
     if client_id:
         return "id:" + client_id

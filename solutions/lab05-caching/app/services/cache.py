@@ -99,8 +99,14 @@ class Cache:
         return Entry(body, "HIT", max(0, pttl) // 1000)
 
     async def _stale_copy(self, name: str) -> Entry | None:
-        body = await self._safe(self._redis.get(f"stale:{name}"), None)
+        body = await self._get(f"stale:{name}")
         return None if body is None else Entry(body, "STALE", 0)
+
+    async def _get(self, key: str) -> bytes | None:
+        # The client is made without decode_responses, so Redis hands back the bytes as stored (the
+        # library's type says bytes | str, for clients that decode).
+        value = await self._safe(self._redis.get(key), None)
+        return value.encode() if isinstance(value, str) else value
 
     async def _acquire(self, name: str, token: str) -> bool:
         # Without Redis there is nobody to coordinate with: every request fetches for itself.

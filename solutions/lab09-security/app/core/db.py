@@ -1,6 +1,7 @@
-"""PostgreSQL access: one connection per request; the schema and the admin account made at startup."""
+"""PostgreSQL access: one connection per request; the schema (sessions too) and the admin made at startup."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -27,9 +28,18 @@ CREATE TABLE IF NOT EXISTS notes (
     private    BOOLEAN NOT NULL DEFAULT FALSE,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+-- Server-side sessions (app/core/sessions.py): logout deletes the row, and the session is over.
+CREATE TABLE IF NOT EXISTS sessions (
+    id         TEXT PRIMARY KEY,  -- HMAC-SHA256 of the cookie's value under SECRET_KEY, never the value
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
 """
 
-Conn = psycopg.Connection[dict]
+Row = dict[str, Any]  # a row as psycopg's dict_row returns it: column name -> value
+Conn = psycopg.Connection[Row]
 
 
 def connect() -> Conn:

@@ -48,7 +48,7 @@ def _resolve(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise FetchFailed(f"cannot resolve {host}") from exc
-    return infos[0][4][0]
+    return str(infos[0][4][0])  # the address of the first answer (an IPv4 or IPv6 literal)
 
 
 def fetch_text(url: str) -> str:

@@ -1,4 +1,4 @@
-"""Password hashing (with the upgrade of legacy MD5 hashes), sessions and CSRF tokens."""
+"""Password hashing, with the upgrade of legacy MD5 hashes (sessions are in app/core/sessions.py)."""
 
 import contextlib
 import hashlib
@@ -8,7 +8,6 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Request
 
 # OWASP's minimum for Argon2id (19 MiB, 2 iterations, 1 lane): slow for an attacker, quick enough here.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -38,23 +37,3 @@ def verify_password(stored: str, password: str) -> tuple[bool, str | None]:
 def burn_time(password: str) -> None:
     with contextlib.suppress(VerificationError):
         _hasher.verify(_DUMMY_HASH, password)
-
-
-def start_session(request: Request, user_id: int) -> None:
-    # A fresh session at login: nothing chosen before it (session fixation) survives.
-    request.session.clear()
-    request.session["user_id"] = user_id
-    request.session["csrf"] = secrets.token_urlsafe(32)
-
-
-def end_session(request: Request) -> None:
-    request.session.clear()
-
-
-def csrf_token(request: Request) -> str:
-    return request.session.get("csrf", "")
-
-
-def csrf_valid(request: Request, submitted: str) -> bool:
-    expected = csrf_token(request)
-    return bool(expected) and hmac.compare_digest(submitted.encode(), expected.encode())

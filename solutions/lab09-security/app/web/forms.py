@@ -1,15 +1,21 @@
 """Form helpers: the CSRF check and the target of the redirect after login."""
 
+import hmac
 from urllib.parse import urlsplit
 
-from fastapi import Form, HTTPException, Request
+from fastapi import Form, HTTPException
 
-from app.core.security import csrf_valid
+from app.api.deps import OptionalSession
+from app.core.sessions import Session
 
 
-def require_csrf(request: Request, csrf_token: str = Form("")) -> None:
+def csrf_valid(session: Session | None, submitted: str) -> bool:
+    return session is not None and hmac.compare_digest(submitted.encode(), session.csrf_token.encode())
+
+
+def require_csrf(session: OptionalSession, csrf_token: str = Form("")) -> None:
     """Every state-changing form of a logged-in user carries the token of that user's session."""
-    if not csrf_valid(request, csrf_token):
+    if not csrf_valid(session, csrf_token):
         raise HTTPException(status_code=403, detail="the form's CSRF token is missing or wrong")
 
 

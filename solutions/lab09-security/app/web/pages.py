@@ -12,7 +12,7 @@ from app import crud
 from app.api.deps import DbConn, OptionalUser, owned_note, visible_note
 from app.api.routes.auth import NewAccount
 from app.api.routes.users import ProfileUpdate
-from app.core.security import end_session, start_session
+from app.core.sessions import end_session, start_session
 from app.web.forms import require_csrf, safe_next
 from app.web.templates import render
 
@@ -41,9 +41,7 @@ def register_form(request: Request, user: OptionalUser) -> Response:
 
 
 @router.post("/register")
-def register(
-    request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")
-) -> Response:
+def register(request: Request, conn: DbConn, username: str = Form(""), password: str = Form("")) -> Response:
     try:
         account = NewAccount(username=username, password=password)
         new_user = crud.create_user(conn, account.username, account.password)
@@ -54,7 +52,7 @@ def register(
             request, "register.html", 400, user=None, error="This username is taken.", username=username
         )
     response = RedirectResponse("/", status_code=303)
-    start_session(request, new_user["id"])
+    start_session(conn, request, response, new_user["id"])
     return response
 
 
@@ -74,17 +72,24 @@ def login(
     user = crud.authenticate(conn, username, password)
     if user is None:
         return render(
-            request, "login.html", 401, user=None, error="Invalid username or password.", username=username,
+            request,
+            "login.html",
+            401,
+            user=None,
+            error="Invalid username or password.",
+            username=username,
             next=next_path,
         )
-    start_session(request, user["id"])
-    return RedirectResponse(safe_next(next_path), status_code=303)
+    response = RedirectResponse(safe_next(next_path), status_code=303)
+    start_session(conn, request, response, user["id"])
+    return response
 
 
 @router.post("/logout")
-def logout(request: Request, _: CsrfChecked) -> Response:
-    end_session(request)
-    return RedirectResponse("/", status_code=303)
+def logout(request: Request, conn: DbConn, _: CsrfChecked) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    end_session(conn, request, response)
+    return response
 
 
 @router.get("/search")

@@ -8,8 +8,6 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from app.core.security import csrf_token
-
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "templates"),
     autoescape=True,
@@ -18,5 +16,7 @@ templates = Jinja2Templates(env=_env)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("csrf_token", csrf_token(request))
+    # The session the route's dependencies loaded (app/api/deps.py), if any: its forms carry its token.
+    session = getattr(request.state, "session", None)
+    context.setdefault("csrf_token", session.csrf_token if session is not None else "")
     return templates.TemplateResponse(request, name, context, status_code=status_code)

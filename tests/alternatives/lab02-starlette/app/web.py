@@ -65,6 +65,9 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+MAX_BODY = 16384
+
+
 async def read_object(request: Request) -> tuple[dict, bytes]:
     """The body as a dict: 415 unless declared as JSON, 400 unless it is a JSON object in UTF-8."""
     declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -75,7 +78,15 @@ async def read_object(request: Request) -> tuple[dict, bytes]:
     )
     if declared not in accepted:
         raise ProblemError(415, f"Content-Type must be {' or '.join(accepted)}")
-    raw = await request.body()
+    declared_length = request.headers.get("content-length", "")
+    if declared_length.isdigit() and int(declared_length) > MAX_BODY:
+        raise ProblemError(413, f"the body may be {MAX_BODY} bytes at most")
+    received = bytearray()
+    async for chunk in request.stream():  # counted as it arrives: a chunked body has no length
+        received += chunk
+        if len(received) > MAX_BODY:
+            raise ProblemError(413, f"the body may be {MAX_BODY} bytes at most")
+    raw = bytes(received)
     try:
         data = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Response
@@ -14,41 +14,50 @@ from app.security import check_password, env_int, random_token, sha256
 
 
 def password_login(username: str, password: str) -> dict[str, Any]:
-    row = db.one("SELECT locked_until FROM login_failures WHERE username = %s", username)
-    now = datetime.now(UTC)
-    if row and row["locked_until"] and row["locked_until"] > now:
-        wait = math.ceil((row["locked_until"] - now).total_seconds())
-        raise ApiError(429, {"detail": "Locked after too many failures"}, {"Retry-After": str(max(wait, 1))})
+    # The attempt is counted before the password is checked, in one statement every instance shares:
+    # of a burst of guesses only LOGIN_MAX_FAILURES ever reach the (slow) password check.
+    wait = _count_attempt(username)
+    if wait is not None:
+        raise ApiError(429, {"detail": "Locked after too many failures"}, {"Retry-After": str(wait)})
     user = db.one("SELECT id, username, role, password_hash FROM users WHERE username = %s", username)
     ok, upgrade = check_password(password, user["password_hash"] if user else None)
     if not ok or user is None:
-        _count_failure(username)
-        raise invalid_grant()
+        raise invalid_grant()  # the attempt stays counted as a failure
     db.run("DELETE FROM login_failures WHERE username = %s", username)
     if upgrade:
         db.run("UPDATE users SET password_hash = %s WHERE id = %s", upgrade, user["id"])
     return user
 
 
-def _count_failure(username: str) -> None:
-    # Committed on its own connection: the failed request rolls its own transaction back.
+def _count_attempt(username: str) -> int | None:
+    """Count one attempt; None if its password may be checked, else the seconds of lockout left.
+
+    Committed on its own connection at once, so that other requests and instances see it (and a
+    failed request, which rolls its own transaction back, keeps it). A lockout that is over starts
+    the count afresh; a running one is not extended."""
     limit = env_int("LOGIN_MAX_FAILURES")
     lock = timedelta(seconds=env_int("LOGIN_LOCKOUT_SECONDS"))
     with db.connect() as conn:
-        conn.execute(
+        row = conn.execute(
             """
-            INSERT INTO login_failures AS f (username, failures) VALUES (%(u)s, 1)
-            ON CONFLICT (username) DO UPDATE SET failures = CASE
-                WHEN f.locked_until IS NOT NULL AND f.locked_until <= now() THEN 1 ELSE f.failures + 1 END,
-                locked_until = NULL
+            INSERT INTO login_failures AS f (username, failures, locked_until)
+            VALUES (%(u)s, 1, CASE WHEN %(limit)s <= 1 THEN now() + %(lock)s END)
+            ON CONFLICT (username) DO UPDATE SET
+                failures = CASE WHEN f.locked_until <= now() THEN 1 ELSE f.failures + 1 END,
+                locked_until = CASE
+                    WHEN f.locked_until <= now() THEN excluded.locked_until
+                    WHEN f.locked_until > now() THEN f.locked_until
+                    WHEN f.failures + 1 >= %(limit)s THEN now() + %(lock)s
+                END
+            RETURNING failures, extract(epoch FROM locked_until - now()) AS seconds_left
             """,
-            {"u": username},
-        )
-        conn.execute(
-            "UPDATE login_failures SET locked_until = now() + %s, failures = 0"
-            " WHERE username = %s AND failures >= %s",
-            (lock, username, limit),
-        )
+            {"u": username, "limit": limit, "lock": lock},
+        ).fetchone()
+    assert row is not None  # INSERT ... RETURNING always returns the row
+    if row["failures"] <= limit:
+        return None
+    left = row["seconds_left"]
+    return max(1, math.ceil(left if left is not None else lock.total_seconds()))
 
 
 def start_session(response: Response, user_id: int, previous: str | None) -> None:

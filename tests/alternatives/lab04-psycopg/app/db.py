@@ -3,6 +3,7 @@
 import base64
 import binascii
 import os
+import queue
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -17,14 +18,37 @@ MAX_ID = 2**31 - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def connection() -> Iterator[psycopg.Connection[dict[str, Any]]]:
-    """One connection per request, in autocommit: each statement is its own transaction unless a
-    `with db.transaction():` block groups several. Nothing waits for the end of the request to be
-    committed, so what the answer reports is already there for the next request."""
-    with psycopg.connect(
+_idle: queue.LifoQueue[psycopg.Connection[dict[str, Any]]] = queue.LifoQueue(maxsize=20)
+
+
+def _connect() -> psycopg.Connection[dict[str, Any]]:
+    return psycopg.connect(
         os.environ["DATABASE_URL"], row_factory=dict_row, connect_timeout=10, autocommit=True
-    ) as conn:
+    )
+
+
+def connection() -> Iterator[psycopg.Connection[dict[str, Any]]]:
+    """A connection per request, from a small pool of idle ones (a new connection costs a round trip
+    and an authentication), in autocommit: each statement is its own transaction unless a
+    `with db.transaction():` block groups several. Nothing waits for the end of the request to be
+    committed, so what the answer reports is already there for the next request. A connection goes
+    back to the pool only when it is idle and healthy."""
+    try:
+        conn = _idle.get_nowait()
+    except queue.Empty:
+        conn = _connect()
+    if conn.closed or conn.broken:
+        conn = _connect()
+    try:
         yield conn
+    finally:
+        if conn.closed or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.close()
+        else:
+            try:
+                _idle.put_nowait(conn)
+            except queue.Full:
+                conn.close()
 
 
 Db = Annotated[psycopg.Connection, Depends(connection)]
@@ -35,13 +59,14 @@ def not_found(what: str) -> HTTPException:
 
 
 async def database_error(request: Request, exc: Exception) -> JSONResponse:
-    """The database's verdicts: duplicates conflict, broken references and rules are unprocessable."""
+    """The database's verdicts: duplicates conflict, broken references and rules are unprocessable.
+    The answer names the kind of problem, never the constraint or the server's message."""
     if isinstance(exc, errors.UniqueViolation | errors.RestrictViolation):
-        return JSONResponse({"detail": "conflict: " + (exc.diag.constraint_name or "")}, status_code=409)
+        return JSONResponse({"detail": "conflict with existing data"}, status_code=409)
+    if isinstance(exc, errors.ForeignKeyViolation):
+        return JSONResponse({"detail": "refers to something that does not exist"}, status_code=422)
     if isinstance(exc, errors.IntegrityError | errors.DataError):
-        return JSONResponse(
-            {"detail": "rejected by the database: " + (exc.diag.message_primary or "")}, status_code=422
-        )
+        return JSONResponse({"detail": "rejected by the database's rules"}, status_code=422)
     raise exc
 
 

@@ -11,7 +11,7 @@ from redis import Redis
 from app.cache import Cache, Entry
 from app.limiter import SlidingLog
 from app.regex import RegexConverter
-from app.upstream import NotFound, Upstream, UpstreamDown, UpstreamSlow
+from app.upstream import NotFound, Upstream, UpstreamDown, UpstreamGarbled, UpstreamSlow
 
 TTL = int(os.environ.get("CACHE_TTL_SECONDS", "60"))
 STALE = int(os.environ.get("CACHE_STALE_SECONDS", "300"))
@@ -82,6 +82,11 @@ def not_found(exc: Exception) -> Response:
 @app.errorhandler(UpstreamSlow)
 def too_slow(exc: Exception) -> Response:
     return error(504, "catalog timed out")
+
+
+@app.errorhandler(UpstreamGarbled)
+def garbled(exc: Exception) -> Response:
+    return error(502, "catalog answer unusable")
 
 
 @app.errorhandler(UpstreamDown)

@@ -2,13 +2,13 @@
 
 import ipaddress
 
-from flask import Blueprint, abort, g, jsonify, request, session
+from flask import Blueprint, abort, g, jsonify, request
 from psycopg.errors import UniqueViolation
 from sqlalchemy.exc import IntegrityError
 
 from app import config, db, store, validate
 from app.fetch import Failed, Refused, fetch
-from app.security import check_password, hash_password, new_session
+from app.security import check_password, end_session, hash_password, new_session
 
 api = Blueprint("api", __name__)
 
@@ -73,7 +73,7 @@ def login():
 
 @api.post("/api/logout")
 def logout():
-    session.clear()
+    end_session()
     return "", 204
 
 

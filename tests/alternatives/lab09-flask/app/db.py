@@ -19,6 +19,10 @@ SCHEMA = [
         id SERIAL PRIMARY KEY, owner_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
         title TEXT NOT NULL, body TEXT NOT NULL DEFAULT '', private BOOLEAN NOT NULL DEFAULT FALSE,
         created_at TIMESTAMPTZ NOT NULL DEFAULT now())""",
+    # Flask's session, kept on the server (app/sessions.py): id is an HMAC of the cookie's value.
+    """CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY, data JSONB NOT NULL, expires_at TIMESTAMPTZ NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at)",
 ]
 
 

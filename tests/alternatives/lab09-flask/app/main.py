@@ -1,11 +1,14 @@
 """Notebook, the Flask version: pages, the JSON API, security headers and quiet errors."""
 
+from datetime import timedelta
+
 from flask import Flask, g, jsonify, request, session
 from werkzeug.exceptions import HTTPException
 
-from app import config, db, store
+from app import config, db, security, store
 from app.api import api
 from app.pages import pages
+from app.sessions import PostgresSessions
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self'; form-action 'self'; base-uri 'none'; "
@@ -21,8 +24,10 @@ app.config.update(
     SESSION_COOKIE_SECURE=True,
     SESSION_COOKIE_HTTPONLY=True,
     SESSION_COOKIE_SAMESITE="Strict",
+    PERMANENT_SESSION_LIFETIME=timedelta(hours=8),  # how long a session row lives after its login
     MAX_CONTENT_LENGTH=1024 * 1024,
 )
+app.session_interface = PostgresSessions()  # server-side: logout ends the session for every copy
 app.register_blueprint(api)
 app.register_blueprint(pages)
 db.init()
@@ -36,6 +41,15 @@ def load_user() -> None:
 @app.after_request
 def security_headers(response):
     response.headers.update(HEADERS)
+    return response
+
+
+@app.after_request
+def readable_csrf_cookie(response):
+    # The double-submit convention of script front-ends (XSRF-TOKEN): a copy of the form token that
+    # page scripts may read. Not HttpOnly on purpose; the contract's flags are for the session cookie.
+    if g.get("user") is not None or "uid" in session:
+        response.set_cookie("XSRF-TOKEN", security.csrf_token(), secure=True, samesite="Strict")
     return response
 
 

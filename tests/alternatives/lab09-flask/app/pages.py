@@ -3,14 +3,14 @@
 import os
 from urllib.parse import quote, urljoin, urlsplit
 
-from flask import Blueprint, abort, g, redirect, request, send_file, session
+from flask import Blueprint, abort, g, redirect, request, send_file
 from werkzeug.security import safe_join
 
 from app import config, store, validate
 from app import pages_html as html
 from app.api import authenticate
 from app.db import one, run
-from app.security import csrf_ok, csrf_token, hash_password, new_session
+from app.security import csrf_ok, csrf_token, end_session, hash_password, new_session
 
 pages = Blueprint("pages", __name__)
 
@@ -81,7 +81,7 @@ def register():
 @pages.post("/logout")
 def logout():
     require_csrf()
-    session.clear()
+    end_session()
     return redirect("/", 303)
 
 

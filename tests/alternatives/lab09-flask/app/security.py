@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import session
 
 from app import config
+from app.sessions import renew
 
 # OWASP's m=12 MiB, t=3 configuration of argon2id.
 _hasher = PasswordHasher(time_cost=3, memory_cost=12288, parallelism=1)
@@ -32,10 +33,16 @@ def check_password(stored: str, password: str) -> tuple[bool, bool]:
 
 
 def new_session(user_id: int | None = None) -> None:
-    session.clear()
+    """A new session under a new id (at login: an id planted before it is worth nothing after it)."""
+    renew(session)
     session["nonce"] = secrets.token_hex(16)
     if user_id is not None:
         session["uid"] = user_id
+
+
+def end_session() -> None:
+    """Logout: the session's row is deleted when the response is saved, so every copy of the cookie dies."""
+    renew(session)
 
 
 def csrf_token() -> str:

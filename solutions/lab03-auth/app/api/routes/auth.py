@@ -39,15 +39,15 @@ def register(body: UserCreate, db: SessionDep) -> User:
 
 def authenticate(db: Session, throttle: LoginThrottle, username: str, password: str) -> User:
     """The user these credentials prove, upgrading an outdated hash; shared by every login."""
-    retry_after = throttle.retry_after(username)
+    # Counted before the password is checked, atomically and for every instance (see throttle.py).
+    retry_after = throttle.attempt(db, username)
     if retry_after is not None:
         raise LockedOut(retry_after)
     user = db.scalar(select(User).where(User.username == username))
     ok, new_hash = verify_password(password, user.password_hash if user else None)  # None: a dummy check
     if not ok or user is None:
-        throttle.failed(username)
-        raise invalid_grant()
-    throttle.succeeded(username)
+        raise invalid_grant()  # the attempt stays counted: it was a failure
+    throttle.succeeded(db, username)
     if new_hash:
         user.password_hash = new_hash
         db.commit()

@@ -20,6 +20,11 @@ def _load(session: SessionDep, book_id: int) -> Book | None:
     return session.scalars(select(Book).where(Book.id == book_id).options(*WITH_RELATIONS)).first()
 
 
+def _reload(session: SessionDep, book_id: int) -> Book:
+    """A book this request has just written: it exists (one() says so loudly if it does not)."""
+    return session.scalars(select(Book).where(Book.id == book_id).options(*WITH_RELATIONS)).one()
+
+
 @router.post("", status_code=201, response_model=BookOut)
 def create_book(body: BookIn, session: SessionDep) -> Book:
     tags: list[Tag] = []
@@ -39,7 +44,7 @@ def create_book(body: BookIn, session: SessionDep) -> Book:
     session.add(book)
     # The database decides: a taken isbn (unique) is a 409, an unknown author (foreign key) a 422.
     session.commit()
-    return _load(session, book.id)
+    return _reload(session, book.id)
 
 
 @router.get("", response_model=BookPage)

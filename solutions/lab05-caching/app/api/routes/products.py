@@ -1,5 +1,3 @@
-import json
-
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
@@ -26,8 +24,7 @@ async def read_product(
 async def update_product(
     product_id: Slug, update: ProductUpdate, cache: CacheDep, upstream: UpstreamDep
 ) -> Response:
-    body = await upstream.put(f"/products/{product_id}", update.model_dump())
-    category = json.loads(body)["category"]
+    body, category = await upstream.put_product(f"/products/{product_id}", update.model_dump())
     # Invalidate after the upstream confirmed the write, and exactly what it changed:
     # the product itself and the list of its category.
     await cache.invalidate(f"product:{product_id}", f"category:{category}")

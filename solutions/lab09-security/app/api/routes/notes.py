@@ -5,6 +5,7 @@ from pydantic import BaseModel, Field
 
 from app import crud
 from app.api.deps import CurrentUser, DbConn, OptionalUser, owned_note, visible_note
+from app.core.db import Row
 from app.core.fetch import FetchFailed, FetchRefused, fetch_text
 
 router = APIRouter(prefix="/api/notes", tags=["notes"])
@@ -29,24 +30,27 @@ class ImportIn(BaseModel):
 
 
 @router.get("")
-def list_notes(conn: DbConn, user: OptionalUser, q: str = "") -> list[dict]:
+def list_notes(conn: DbConn, user: OptionalUser, q: str = "") -> list[Row]:
     return crud.search_notes(conn, user["id"] if user else None, q)
 
 
 @router.post("", status_code=201)
-def create_note(body: NoteIn, user: CurrentUser, conn: DbConn) -> dict:
+def create_note(body: NoteIn, user: CurrentUser, conn: DbConn) -> Row:
     return crud.create_note(conn, user["id"], body.title, body.body, body.private)
 
 
 @router.get("/{note_id}")
-def get_note(note_id: int, user: OptionalUser, conn: DbConn) -> dict:
+def get_note(note_id: int, user: OptionalUser, conn: DbConn) -> Row:
     return visible_note(conn, note_id, user)
 
 
 @router.patch("/{note_id}")
-def update_note(note_id: int, body: NoteUpdate, user: CurrentUser, conn: DbConn) -> dict:
+def update_note(note_id: int, body: NoteUpdate, user: CurrentUser, conn: DbConn) -> Row:
     owned_note(conn, note_id, user)
-    return crud.update_note(conn, note_id, body.model_dump())
+    note = crud.update_note(conn, note_id, body.model_dump())
+    if note is None:  # deleted by its owner while this request ran
+        raise HTTPException(status_code=404, detail="no such note")
+    return note
 
 
 @router.delete("/{note_id}", status_code=204)
@@ -57,7 +61,7 @@ def delete_note(note_id: int, user: CurrentUser, conn: DbConn) -> Response:
 
 
 @router.post("/import", status_code=201)
-def import_note(body: ImportIn, user: CurrentUser, conn: DbConn) -> dict:
+def import_note(body: ImportIn, user: CurrentUser, conn: DbConn) -> Row:
     try:
         text = fetch_text(body.url)
     except FetchRefused as exc:

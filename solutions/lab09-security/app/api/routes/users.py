@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app import crud
 from app.api.deps import CurrentUser, DbConn
+from app.core.db import Row
 
 router = APIRouter(prefix="/api", tags=["users"])
 
@@ -31,17 +32,20 @@ class ProfileUpdate(BaseModel):
 
 
 @router.get("/me")
-def me(user: CurrentUser) -> dict:
+def me(user: CurrentUser) -> Row:
     return crud.own_user(user)
 
 
 @router.patch("/me")
-def update_me(body: ProfileUpdate, user: CurrentUser, conn: DbConn) -> dict:
-    return crud.own_user(crud.update_profile(conn, user["id"], body.model_dump(exclude_unset=True)))
+def update_me(body: ProfileUpdate, user: CurrentUser, conn: DbConn) -> Row:
+    updated = crud.update_profile(conn, user["id"], body.model_dump(exclude_unset=True))
+    if updated is None:  # the account was deleted while this request ran
+        raise HTTPException(status_code=404, detail="no such user")
+    return crud.own_user(updated)
 
 
 @router.get("/users/{user_id}")
-def get_user(user_id: int, conn: DbConn) -> dict:
+def get_user(user_id: int, conn: DbConn) -> Row:
     user = crud.get_user(conn, user_id)
     if user is None:
         raise HTTPException(status_code=404, detail="no such user")
@@ -49,7 +53,7 @@ def get_user(user_id: int, conn: DbConn) -> dict:
 
 
 @router.get("/admin/users")
-def admin_list_users(user: CurrentUser, conn: DbConn) -> list[dict]:
+def admin_list_users(user: CurrentUser, conn: DbConn) -> list[Row]:
     if not user["is_admin"]:
         raise HTTPException(status_code=403, detail="admins only")
     return crud.list_users(conn)
