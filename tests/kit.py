@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from grader.results import GradeResult
 from tests.mutants import Mutant
@@ -69,6 +73,24 @@ def grade(
     return Graded(result, done.returncode, done.stdout, done.stderr)
 
 
+def catalog(lab: str, tmp: Path, root: Path | None = None) -> dict:
+    """`grade LAB --list --json`: the suite's checks (with their rules) and the contract's rules."""
+    output = tmp / f"catalog-{lab}-{os.getpid()}.json"
+    environment = {**os.environ}
+    if root is not None:
+        environment["GRADE_ROOT"] = str(root)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", lab, "--list", "--json", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(output.read_text())
+
+
 def mutate(solution: Path, mutant: Mutant, dest: Path) -> Path:
     """A copy of the solution with the mutant's edits; each `old` must occur exactly once."""
     shutil.copytree(solution, dest, ignore=CACHES)
@@ -104,3 +126,45 @@ def results_summary(graded: Graded) -> str:
         },
         indent=1,
     )
+
+
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by the xdist workers of this test run, and by no other run."""
+    uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    base = tmp_path_factory.getbasetemp()
+    folder = base.parent / f"shared-{uid}" if uid else base / "shared"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def graded_once(lab: str, args: list[str], runner: str, shared: Path, *, wait: float = 1800) -> Graded:
+    """`grade LAB ARGS --runner RUNNER`, computed once per test run: the first test that asks grades
+    (claiming the key with O_EXCL, so two xdist workers never grade the same thing), the others read it."""
+    key = hashlib.sha256(json.dumps([lab, args, runner]).encode()).hexdigest()[:16]
+    stored, claim = shared / f"{key}.json", shared / f"{key}.claim"
+    try:
+        os.close(os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        deadline = time.monotonic() + wait
+        while not stored.exists():
+            assert time.monotonic() < deadline, f"grading {lab} {args} ({runner}) never finished"
+            time.sleep(1)
+        data = json.loads(stored.read_text())
+        result = GradeResult.model_validate_json(data["result"]) if data["result"] else None
+        return Graded(result, data["exit_code"], data["stdout"], data["stderr"])
+    graded = Graded(None, -1, "", "the grading run raised before it finished")
+    try:
+        folder = shared / key
+        folder.mkdir()
+        graded = grade(lab, *args, runner=runner, tmp=folder)
+        return graded
+    finally:
+        data = {
+            "result": graded.result.model_dump_json() if graded.result else None,
+            "exit_code": graded.exit_code,
+            "stdout": graded.stdout[-5000:],
+            "stderr": graded.stderr[-5000:],
+        }
+        partial = stored.with_suffix(".part")
+        partial.write_text(json.dumps(data))
+        partial.rename(stored)

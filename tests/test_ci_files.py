@@ -29,11 +29,20 @@ def test_the_classroom_workflow_is_valid():
     assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
-def test_the_workflow_grades_with_the_documented_command():
+def test_the_workflow_grades_with_the_base_commits_grader():
+    """The pull-request check installs the grader from the base commit and runs the base commit's
+    script over the pull request's checkout (tests/test_classroom.py tests that script)."""
     text = (ROOT / ".github" / "workflows" / "classroom.yml").read_text()
-    assert 'grade "$LAB" --runner docker --json' in text
-    assert "--junit" in text
     assert "pull_request" in text
+    assert "pull_request_target" not in text  # the pull request's code never gets the base's secrets
+    assert "github.event.pull_request.base.sha" in text
+    assert "kit/scripts/classroom_grade.sh install kit" in text
+    assert "kit/scripts/classroom_grade.sh all kit submission reports" in text
+    assert "pip install -e ." not in text  # nothing of the pull request is installed
+    script = (ROOT / "scripts" / "classroom_grade.sh").read_text()
+    assert '-I -m grader "$lab" --path' in script
+    assert "--json" in script
+    assert "--junit" in script
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -88,3 +97,21 @@ def test_ci_run_is_strict_and_executable():
     run = ROOT / ".ci" / "run"
     assert run.stat().st_mode & 0o111
     assert "set -euo pipefail" in run.read_text()
+
+
+def test_an_installed_grader_has_every_file_it_reads():
+    """A non-editable install (the kit's image, `pip install .`) ships only .py files and the package
+    data pyproject.toml names: every other file under grader/ must be named (suite.ini was not, and
+    every grade in the image stopped with pytest's usage error)."""
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "grader"
+    ]
+    tracked = subprocess.run(
+        ["git", "ls-files", "grader"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    data = [Path(name).relative_to("grader").as_posix() for name in tracked if not name.endswith(".py")]
+    missing = [name for name in data if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns)]
+    assert not missing, f"not in [tool.setuptools.package-data] grader: {missing}"

@@ -2,7 +2,8 @@
 
 The server: PGPROXY_TEST_URL as it is, else what the kit's local runner would use (a fresh database
 on DATABASE_URL's server, or an embedded PostgreSQL), stopped at the end. Only temporary tables are
-created. Without a server the tests are skipped with the reason (a failure when CI=true).
+created. Without a server the tests are skipped with the reason; under CI (tests/conftest.py's one
+CI flag) a skip is a failure instead.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if str(ROOT) not in sys.path:
 
 from grader.pgproxy import PgProxy, Statement, is_housekeeping, is_transaction_control  # noqa: E402
 from grader.polling import eventually  # noqa: E402
+from tests.conftest import skip_or_fail  # noqa: E402
 
 TIMEOUT = 5.0
 
@@ -49,11 +51,8 @@ def _server() -> Iterator[None]:
     service = local_service("postgres", "pgproxy")
     try:
         SERVER_URL = service.start().host_url
-    except Exception as exc:  # no server for these tests: say why, once
-        reason = f"no PostgreSQL for the proxy tests: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    except Exception as exc:  # no server for these tests: say why, once (a failure under CI)
+        skip_or_fail(f"no PostgreSQL for the proxy tests: {exc}")
     try:
         yield
     finally:
@@ -209,7 +208,10 @@ def _read_until_ready(sock: socket.socket) -> bytes:
             if kind == b"Z":
                 return data
             if kind == b"R" and struct.unpack("!I", data[5:9])[0] != 0:
-                pytest.skip("the test server wants a password; the raw client here speaks trust auth only")
+                skip_or_fail(
+                    "the test server wants a password; the raw client here speaks trust auth only"
+                    " (give PGPROXY_TEST_URL a trust-auth server)"
+                )
             data = data[1 + length :]
         chunk = sock.recv(65536)
         assert chunk, "the proxy closed the connection"
