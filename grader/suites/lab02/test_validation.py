@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -298,9 +299,16 @@ def padded(body: dict[str, Any], size: int) -> bytes:
     return compact[:-1] + b" " * (size - len(compact)) + b"}"
 
 
-def in_pieces(content: bytes) -> Iterator[bytes]:
-    """The body sent in chunks (Transfer-Encoding: chunked): no Content-Length to refuse it by."""
+def in_pieces(content: bytes, pause: float = 0.1) -> Iterator[bytes]:
+    """The body sent in chunks (Transfer-Encoding: chunked): no Content-Length to refuse it by.
+
+    A slow client's pace: a pause between pieces lets the server read each one on its own, so an app that
+    compares each piece with the cap (not the running total) sees 4096 bytes at a time. Sent at once, the
+    server may read them in one go and hand the app one piece over the cap, which hides that bug.
+    """
     for start in range(0, len(content), 4096):
+        if start:
+            time.sleep(pause)
         yield content[start : start + 4096]
 
 
