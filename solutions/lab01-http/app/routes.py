@@ -44,7 +44,7 @@ def _note_text(request: Request) -> str | Response:
     if media_type != "application/json":
         return _json(415, {"error": "unsupported_media_type"})
     try:
-        data = json.loads(request.body.decode("utf-8"))
+        data = json.loads(str(request.body, "utf-8"))
     except (UnicodeDecodeError, ValueError):
         return _json(400, {"error": "invalid_json"})
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
@@ -56,7 +56,8 @@ def notes(request: Request, path: str) -> Response:
     """/notes and /notes/{id}: a JSON resource (section 8)."""
     methods = COLLECTION if path == "/notes" else NOTE
     if request.method not in methods:
-        return _json(405, {"error": "method_not_allowed"}, headers=[("Allow", ", ".join(methods))])
+        allow = ", ".join(methods)
+        return _json(405, {"error": "method_not_allowed"}, headers=[("Allow", allow)])
     if path == "/notes":
         if request.method != "POST":
             return _json(200, NOTES.all())
