@@ -1718,4 +1718,226 @@ MUTANTS += [
         catches=["dns::resolve_a"],
         rules=["R7.1"],
     ),
+    blind(
+        "notes-405-via-generic-text-helper",
+        (
+            "I routed /notes like every other resource, `_allowed(...) or "
+            "notes(...)`, so the method check happens before the JSON code; the 405 "
+            "keeps its Allow header but its body is the plain-text 'method not "
+            'allowed\', not {"error": "method_not_allowed"} in JSON.'
+        ),
+        replace(
+            "app/routes.py",
+            '    if path == "/notes" or path.startswith("/notes/"):\n        return notes(request, path)\n',
+            '    if path == "/notes" or path.startswith("/notes/"):\n        refused = _allowed(request, COLLECTION if path == "/notes" else NOTE)\n        return refused or notes(request, path)\n',
+        ),
+        catches=["notes::notes_405"],
+        rules=["R8.11", "R8.1"],
+    ),
+    blind(
+        "note-id-isdigit-accepts-leading-zeros",
+        (
+            "I parsed the id with `raw.isdigit()` and int(), which looked like "
+            "'decimal without a sign'; but int('01') is 1, so /notes/01 (and "
+            "/notes/007) serves, updates or deletes note 1 instead of answering 404."
+        ),
+        replace(
+            "app/routes.py",
+            "    note_id = int(raw) if NOTE_ID.fullmatch(raw) else 0\n",
+            "    note_id = int(raw) if raw.isdigit() else 0\n",
+        ),
+        catches=["notes::unknown_id_404"],
+        rules=["R8.5", "R8.8"],
+    ),
+    blind(
+        "put-reinserts-note-at-the-end",
+        (
+            "To replace a note I removed the old entry and stored the new one under "
+            "the same id; the id is kept, but a dict re-inserts at the end, so after "
+            "a PUT the note jumps to the end of GET /notes instead of keeping its "
+            "place."
+        ),
+        replace(
+            "app/notes.py",
+            "            self.items[note_id] = text\n",
+            "            del self.items[note_id]\n            self.items[note_id] = text\n",
+        ),
+        catches=["notes::list_in_creation_order"],
+        rules=["R8.6", "R8.4"],
+    ),
+    blind(
+        "next-id-from-highest-remaining-note",
+        (
+            "I computed the next id as the highest id still stored plus one, so ids "
+            "stay increasing and unique among live notes; but deleting the newest "
+            "note and creating another gives the deleted id again."
+        ),
+        replace(
+            "app/notes.py",
+            "            self.last += 1\n",
+            "            self.last = max(self.items, default=0) + 1\n",
+        ),
+        catches=["notes::ids_never_reused"],
+        rules=["R8.3"],
+    ),
+    blind(
+        "delete-204-sends-content-length-zero",
+        (
+            "My serializer only drops the body and the length for 304 (the static "
+            "code's case); a 204 with an empty body seemed harmless with `Content-"
+            "Length: 0`, but a 204 must carry no Content-Length at all."
+        ),
+        replace(
+            "app/responses.py",
+            "    if response.status in (204, 304):  # no body, and no Content-Length on a 204 (RFC 9110 §8.6)\n",
+            "    if response.status == 304:  # a 304 has no body\n",
+        ),
+        catches=["notes::delete_answers_204"],
+        rules=["R8.7", "R4.4"],
+    ),
+    blind(
+        "note-text-truthiness-check",
+        (
+            'I validated the note with `not data.get("text")`, which rejects a '
+            "missing text and null in one go; but it also rejects the empty string, "
+            "and lets non-string texts like 5 or true through (stored as '5' / "
+            "'True')."
+        ),
+        replace(
+            "app/routes.py",
+            '    if not isinstance(data, dict) or not isinstance(data.get("text"), str):\n',
+            '    if not isinstance(data, dict) or not data.get("text"):\n',
+        ),
+        catches=["notes::text_kept_exactly", "notes::invalid_note_400"],
+        rules=["R8.2", "R8.10"],
+    ),
+    blind(
+        "json-media-type-with-parameters-refused",
+        (
+            "I lower-cased and stripped the Content-Type and compared it to "
+            "application/json; that handles the case, but forgets the parameters, so "
+            "`application/json; charset=utf-8` gets a 415."
+        ),
+        replace(
+            "app/routes.py",
+            '    media_type = (request.header("content-type") or "").split(";")[0].strip().lower()\n',
+            '    media_type = (request.header("content-type") or "").strip().lower()\n',
+        ),
+        catches=["notes::wrong_media_type_415"],
+        rules=["R8.9"],
+    ),
+    blind(
+        "content-type-from-mimetypes",
+        (
+            "Instead of a table I used the standard `mimetypes.guess_type`, which "
+            "knows every extension; but it answers bare `text/plain`, `text/html` and"
+            " `text/css` with no `; charset=utf-8`."
+        ),
+        replace(
+            "app/static.py",
+            "import hashlib\n",
+            "import hashlib\nimport mimetypes\n",
+        ),
+        replace(
+            "app/static.py",
+            '    kind = TYPES.get(path.suffix, "application/octet-stream")\n',
+            '    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"\n',
+        ),
+        catches=["static::content_types"],
+        rules=["R9.2"],
+    ),
+    blind(
+        "last-modified-with-numeric-zone",
+        (
+            "I formatted the file's mtime with `email.utils.formatdate(mtime)` like "
+            "the Date header, but forgot `usegmt=True`: Last-Modified ends in `-0000`"
+            " instead of `GMT`, which is not an IMF-fixdate."
+        ),
+        replace(
+            "app/static.py",
+            '    validators = [("ETag", etag), ("Last-Modified", formatdate(mtime, usegmt=True))]\n',
+            '    validators = [("ETag", etag), ("Last-Modified", formatdate(mtime))]\n',
+        ),
+        catches=["static::validators", "static::if_modified_since"],
+        rules=["R9.3"],
+    ),
+    blind(
+        "if-none-match-strong-comparison",
+        (
+            "I split If-None-Match on commas and checked whether my ETag is in the "
+            "list; that handles lists and `*`, but a client that sends the tag back "
+            'as `W/"..."` never matches, so it gets the whole file instead of a 304.'
+        ),
+        replace(
+            "app/static.py",
+            '        return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)\n',
+            '        return "*" in tags or etag in tags\n',
+        ),
+        catches=["static::if_none_match"],
+        rules=["R9.4"],
+    ),
+    blind(
+        "if-modified-since-checked-after-etag-miss",
+        (
+            "I treated the two validators as alternatives: when If-None-Match does "
+            "not match I still try If-Modified-Since. But when If-None-Match is "
+            "present, If-Modified-Since must be ignored, so a changed tag with a "
+            "recent date wrongly answers 304."
+        ),
+        replace(
+            "app/static.py",
+            '        return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)\n',
+            '        if "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags):\n            return True\n',
+        ),
+        catches=["static::condition_precedence"],
+        rules=["R9.5"],
+    ),
+    blind(
+        "suffix-range-not-clamped",
+        (
+            "For `bytes=-n` I wrote the one-liner `size - n .. size - 1`; that is "
+            "right for a small n, but an n larger than the file gives a negative "
+            "start (not the whole file), and `bytes=-0` gives an empty 206 instead of"
+            " a 416."
+        ),
+        replace(
+            "app/static.py",
+            '        count = int(last)\n        if count == 0 or size == 0:\n            return "unsatisfiable"\n        return max(0, size - count), size - 1\n',
+            "        return size - int(last), size - 1\n",
+        ),
+        catches=["static::ranges", "static::unsatisfiable_416"],
+        rules=["R9.6", "R9.7"],
+    ),
+    blind(
+        "range-regex-match-not-fullmatch",
+        (
+            "I parsed Range with `re.match`, thinking it checks the whole header; it "
+            "only anchors the start, so `bytes=0-1,4-5` (several ranges) is read as "
+            "`bytes=0-1` and answered 206 instead of being ignored."
+        ),
+        replace(
+            "app/static.py",
+            '    match = RANGE.fullmatch((header or "").strip())\n',
+            '    match = RANGE.match((header or "").strip())\n',
+        ),
+        catches=["static::other_ranges_ignored"],
+        rules=["R9.8"],
+    ),
+    blind(
+        "traversal-checked-before-percent-decoding",
+        (
+            "I rejected `..`, `.` and empty segments by splitting the path from the "
+            "request line, then percent-decoded it to open the file, and dropped the "
+            "resolve-inside-public check as redundant; `%2e%2e` and `%2f` are only "
+            "decoded after the check, so /static/%2e%2e/README.md and "
+            "/static/%2fetc%2fpasswd escape public/."
+        ),
+        replace(
+            "app/static.py",
+            '    try:\n        decoded = unquote_to_bytes(raw).decode("utf-8")\n    except UnicodeDecodeError:\n        return None\n    segments = decoded.split("/")\n    if any(s in ("", ".", "..") or "\\\\" in s or "\\x00" in s for s in segments):\n        return None\n    try:\n        found = PUBLIC.joinpath(*segments).resolve(strict=True)\n    except (OSError, RuntimeError):\n        return None\n    if not found.is_relative_to(PUBLIC.resolve()) or not found.is_file():\n        return None\n',
+            '    segments = raw.split("/")\n    if any(s in ("", ".", "..") or "\\\\" in s or "\\x00" in s for s in segments):\n        return None\n    try:\n        decoded = unquote_to_bytes(raw).decode("utf-8")\n        found = (PUBLIC / decoded).resolve(strict=True)\n    except (ValueError, OSError, RuntimeError):\n        return None\n    if not found.is_file():\n        return None\n',
+        ),
+        catches=["static::traversal_refused"],
+        rules=["R9.9"],
+    ),
 ]
