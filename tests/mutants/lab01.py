@@ -11,6 +11,8 @@ RESPONSES = "app/responses.py"
 ROUTES = "app/routes.py"
 CONFIG = "app/config.py"
 RESOLVER = "app/resolver.py"
+NOTES = "app/notes.py"
+STATIC = "app/static.py"
 
 MUTANTS = [
     # -- resources ---------------------------------------------------------------------------------
@@ -530,6 +532,385 @@ MUTANTS = [
             "        pool.submit(_guarded, sock, settings, resolver)",
         ),
         catches=["concurrency::many_clients"],
+    ),
+    # -- a JSON resource (section 8) ---------------------------------------------------------------
+    mutant(
+        "location-is-the-collection",
+        "201 answered with Location: /notes, the collection, instead of the new note's URL",
+        replace(
+            ROUTES, 'headers=[("Location", f"/notes/{note[\'id\']}")]', 'headers=[("Location", "/notes")]'
+        ),
+        catches=["notes::create_answers_201"],
+    ),
+    mutant(
+        "note-body-decoded-as-latin-1",
+        "the body is decoded as latin-1 before json.loads: UTF-8 text comes out as mojibake, bad bytes pass",
+        replace(ROUTES, 'json.loads(str(request.body, "utf-8"))', 'json.loads(str(request.body, "latin-1"))'),
+        catches=["notes::text_kept_exactly", "notes::invalid_json_400"],
+    ),
+    mutant(
+        "empty-text-refused",
+        "a falsy text is taken for a missing one: an empty note answers 400",
+        replace(
+            ROUTES,
+            'not isinstance(data.get("text"), str):',
+            'not isinstance(data.get("text"), str) or not data["text"]:',
+        ),
+        catches=["notes::text_kept_exactly"],
+    ),
+    mutant(
+        "id-is-max-plus-one",
+        "the next id is the greatest existing id plus one: deleting the last note gives its id again",
+        replace(
+            NOTES, "            self.last += 1\n", "            self.last = max(self.items, default=0) + 1\n"
+        ),
+        catches=["notes::ids_never_reused"],
+    ),
+    mutant(
+        "notes-listed-by-text",
+        "GET /notes sorts the notes by text instead of keeping the creation order",
+        replace(
+            NOTES,
+            "for key, value in self.items.items()]",
+            "for key, value in sorted(self.items.items(), key=lambda kv: kv[1])]",
+        ),
+        catches=["notes::list_in_creation_order"],
+    ),
+    mutant(
+        "put-moves-note-to-the-end",
+        "PUT deletes and re-inserts the note: it moves to the end of the list",
+        replace(
+            NOTES,
+            "            self.items[note_id] = text\n",
+            "            del self.items[note_id]\n            self.items[note_id] = text\n",
+        ),
+        catches=["notes::list_in_creation_order"],
+    ),
+    mutant(
+        "put-answers-the-old-note",
+        "PUT stores the new text but answers the note as it was before",
+        replace(
+            ROUTES,
+            "        found = NOTES.replace(note_id, got)\n        if found is None:",
+            "        NOTES.replace(note_id, got)\n        if found is None:",
+        ),
+        catches=["notes::put_replaces"],
+    ),
+    mutant(
+        "204-with-content-length",
+        "a 204 gets Content-Length: 0 like any empty answer",
+        replace(RESPONSES, "if response.status in (204, 304):", "if response.status == 304:"),
+        catches=["notes::delete_answers_204"],
+    ),
+    mutant(
+        "delete-answers-200",
+        "DELETE answers 200 with the deleted note instead of 204",
+        replace(
+            ROUTES,
+            '        return Response(204, content_type="application/json")',
+            "        return _json(200, found)",
+        ),
+        catches=["notes::delete_answers_204"],
+    ),
+    mutant(
+        "id-parsed-with-isdigit",
+        "the id is checked with str.isdigit() and int(): /notes/01 finds note 1",
+        replace(
+            ROUTES,
+            "note_id = int(raw) if NOTE_ID.fullmatch(raw) else 0",
+            "note_id = int(raw) if raw.isdigit() else 0",
+        ),
+        catches=["notes::unknown_id_404"],
+    ),
+    mutant(
+        "unknown-note-404-as-text",
+        "an unknown note answers the server's usual text 404, not a JSON error",
+        replace(
+            ROUTES,
+            '    if found is None:\n        return _json(404, {"error": "not_found"})\n    if request.method == "DELETE":',
+            '    if found is None:\n        return text(404, "not found\\n")\n    if request.method == "DELETE":',
+        ),
+        catches=["notes::unknown_id_404", "notes::put_unknown_id", "notes::delete_answers_204"],
+    ),
+    mutant(
+        "put-body-checked-before-id",
+        "PUT validates its body before looking the id up: an unknown id with a bad body answers 415",
+        replace(
+            ROUTES,
+            '    if found is None:\n        return _json(404, {"error": "not_found"})\n    if request.method == "DELETE":',
+            '    if request.method == "PUT" and isinstance(early := _note_text(request), Response):\n'
+            "        return early\n"
+            '    if found is None:\n        return _json(404, {"error": "not_found"})\n    if request.method == "DELETE":',
+        ),
+        catches=["notes::put_unknown_id"],
+    ),
+    mutant(
+        "media-type-prefix",
+        "the Content-Type is matched with startswith: application/json-seq passes as JSON",
+        replace(
+            ROUTES,
+            'if media_type != "application/json":',
+            'if not media_type.startswith("application/json"):',
+        ),
+        catches=["notes::wrong_media_type_415"],
+    ),
+    mutant(
+        "media-type-case-sensitive",
+        "the media type is compared as sent: Application/JSON answers 415",
+        replace(ROUTES, '.split(";")[0].strip().lower()', '.split(";")[0].strip()'),
+        catches=["notes::wrong_media_type_415"],
+    ),
+    mutant(
+        "empty-body-is-an-empty-object",
+        "an empty body is read as {}: it answers invalid_note instead of invalid_json",
+        replace(
+            ROUTES,
+            'json.loads(str(request.body, "utf-8"))',
+            'json.loads(str(request.body, "utf-8") or "{}")',
+        ),
+        catches=["notes::invalid_json_400"],
+    ),
+    mutant(
+        "text-null-accepted",
+        "text is only required to be present: null and numbers are stored as notes",
+        replace(ROUTES, 'not isinstance(data.get("text"), str):', '"text" not in data:'),
+        catches=["notes::invalid_note_400"],
+    ),
+    mutant(
+        "notes-405-as-text",
+        "a wrong method on /notes answers the text 405 of the other resources",
+        replace(
+            ROUTES,
+            '        return _json(405, {"error": "method_not_allowed"}, headers=[("Allow", allow)])',
+            '        return text(405, "method not allowed\\n", headers=[("Allow", allow)])',
+        ),
+        catches=["notes::notes_405"],
+    ),
+    mutant(
+        "head-not-served-on-a-note",
+        "HEAD is left out of the methods of /notes/{id}: it answers 405",
+        replace(ROUTES, 'NOTE = ("GET", "HEAD", "PUT", "DELETE")', 'NOTE = ("GET", "PUT", "DELETE")'),
+        catches=["notes::head_note", "notes::notes_405"],
+    ),
+    # -- static files (section 9) ------------------------------------------------------------------
+    mutant(
+        "static-path-not-decoded",
+        "the path is looked up as sent: %20 is not a space",
+        replace(STATIC, 'decoded = unquote_to_bytes(raw).decode("utf-8")', "decoded = raw"),
+        catches=["static::serves_files"],
+    ),
+    mutant(
+        "static-read-as-text",
+        "files are read as text and encoded again: binary files are mangled",
+        replace(STATIC, "data = path.read_bytes()", 'data = path.read_text(errors="replace").encode()'),
+        catches=["static::serves_files"],
+    ),
+    mutant(
+        "json-files-as-octet-stream",
+        ".json is missing from the table of types",
+        replace(STATIC, '    ".json": "application/json",\n', ""),
+        catches=["static::content_types"],
+    ),
+    mutant(
+        "html-without-charset",
+        "text/html is sent without its charset",
+        replace(STATIC, '".html": "text/html; charset=utf-8"', '".html": "text/html"'),
+        catches=["static::content_types"],
+    ),
+    mutant(
+        "folders-served",
+        "anything that exists is served: a folder makes the server fail reading it",
+        replace(STATIC, "or not found.is_file():", "or not found.exists():"),
+        catches=["static::missing_404"],
+    ),
+    mutant(
+        "weak-etag",
+        "the ETag is marked weak (W/), though it is a hash of the content",
+        replace(STATIC, "etag = '\"' + hashlib", "etag = 'W/\"' + hashlib"),
+        catches=["static::validators"],
+    ),
+    mutant(
+        "last-modified-not-gmt",
+        "Last-Modified formatted with formatdate() without usegmt: -0000 instead of GMT",
+        replace(
+            STATIC,
+            '("Last-Modified", formatdate(mtime, usegmt=True))',
+            '("Last-Modified", formatdate(mtime))',
+        ),
+        catches=["static::validators"],
+    ),
+    mutant(
+        "if-none-match-not-split",
+        "If-None-Match compared whole: a list of tags never matches",
+        replace(
+            STATIC,
+            'tags = [tag.strip() for tag in if_none_match.split(",")]',
+            "tags = [if_none_match.strip()]",
+        ),
+        catches=["static::if_none_match"],
+    ),
+    mutant(
+        "if-none-match-strong-comparison",
+        "W/ is not stripped: a weak tag never matches",
+        replace(
+            STATIC, 'any(tag.removeprefix("W/") == etag for tag in tags)', "any(tag == etag for tag in tags)"
+        ),
+        catches=["static::if_none_match"],
+    ),
+    mutant(
+        "if-none-match-star-ignored",
+        "If-None-Match: * is not understood",
+        replace(STATIC, 'return "*" in tags or any(', "return any("),
+        catches=["static::if_none_match"],
+    ),
+    mutant(
+        "304-sends-the-file",
+        "a 304 is sent with the file as its body, framed like a 200",
+        replace(
+            STATIC,
+            "return Response(304, content_type=kind, headers=validators)",
+            "return Response(304, data, content_type=kind, headers=validators)",
+        ),
+        replace(RESPONSES, "if response.status in (204, 304):", "if response.status == 204:"),
+        catches=["static::if_none_match", "static::if_modified_since"],
+    ),
+    mutant(
+        "if-modified-since-strictly-after",
+        "not modified only when the date is strictly after the mtime: the same date serves the file",
+        replace(STATIC, "return mtime <= moment.timestamp()", "return mtime < moment.timestamp()"),
+        catches=["static::if_modified_since"],
+    ),
+    mutant(
+        "if-modified-since-fractional-mtime",
+        "the mtime is compared with its fraction of a second: the date of Last-Modified is before it",
+        replace(
+            STATIC,
+            "mtime = int(path.stat().st_mtime)",
+            "mtime = path.stat().st_mtime  # type: ignore[assignment]",
+        ),
+        catches=["static::if_modified_since"],
+    ),
+    mutant(
+        "invalid-date-means-not-modified",
+        "a date that does not parse is taken as not modified",
+        replace(STATIC, "    if not IMF_FIXDATE.fullmatch(since):\n        return False\n", ""),
+        replace(
+            STATIC,
+            "    except (TypeError, ValueError):\n        return False\n",
+            "    except (TypeError, ValueError):\n        return True\n",
+        ),
+        catches=["static::if_modified_since"],
+    ),
+    mutant(
+        "if-modified-since-despite-if-none-match",
+        "If-Modified-Since is still evaluated when If-None-Match does not match",
+        replace(
+            STATIC,
+            '        return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)\n',
+            '        if "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags):\n            return True\n',
+        ),
+        catches=["static::condition_precedence"],
+    ),
+    mutant(
+        "range-before-conditions",
+        "a Range request skips the conditions: If-None-Match with a Range answers 206",
+        replace(
+            STATIC,
+            "    if _not_modified(request, etag, mtime):",
+            '    if _not_modified(request, etag, mtime) and request.header("range") is None:',
+        ),
+        catches=["static::condition_precedence"],
+    ),
+    mutant(
+        "range-end-exclusive",
+        "the range's last byte is left out (Python's slice end)",
+        replace(STATIC, "data[first : last + 1]", "data[first:last]"),
+        catches=["static::ranges"],
+    ),
+    mutant(
+        "range-end-not-clamped",
+        "an end past the file is kept in Content-Range",
+        replace(STATIC, "return start, min(end, size - 1)", "return start, end"),
+        catches=["static::ranges"],
+    ),
+    mutant(
+        "suffix-range-off-by-one",
+        "bytes=-n gives the last n+1 bytes",
+        replace(STATIC, "return max(0, size - count), size - 1", "return max(0, size - count - 1), size - 1"),
+        catches=["static::ranges"],
+    ),
+    mutant(
+        "range-at-length-satisfiable",
+        "a range starting exactly at the length is not refused: an empty 206",
+        replace(STATIC, "if start >= size:", "if start > size:"),
+        catches=["static::unsatisfiable_416"],
+    ),
+    mutant(
+        "suffix-zero-satisfiable",
+        "bytes=-0 is not refused: an empty 206",
+        replace(STATIC, "if count == 0 or size == 0:", "if size == 0:"),
+        catches=["static::unsatisfiable_416"],
+    ),
+    mutant(
+        "416-without-content-range",
+        "416 answered without Content-Range: bytes */length",
+        replace(STATIC, 'headers=[("Content-Range", f"bytes */{len(data)}")]', "headers=[]"),
+        catches=["static::unsatisfiable_416"],
+    ),
+    mutant(
+        "range-prefix-match",
+        "the Range header is matched as a prefix: bytes=0-1,4-5 serves the first range",
+        replace(
+            STATIC,
+            'match = RANGE.fullmatch((header or "").strip())',
+            'match = RANGE.match((header or "").strip())',
+        ),
+        catches=["static::other_ranges_ignored"],
+    ),
+    mutant(
+        "reversed-range-unsatisfiable",
+        "bytes=5-2 answers 416 instead of being ignored",
+        replace(
+            STATIC, "        return None  # not a valid range: ignored", '        return "unsatisfiable"'
+        ),
+        catches=["static::other_ranges_ignored"],
+    ),
+    mutant(
+        "dot-segments-allowed",
+        "only .. is refused: ., empty segments and //... pass through",
+        replace(STATIC, 'if any(s in ("", ".", "..") or', 'if any(s == ".." or'),
+        catches=["static::traversal_refused"],
+    ),
+    mutant(
+        "path-joined-raw",
+        "the decoded path is joined to public/ as it is, with no segment or containment check: "
+        "an absolute path replaces public/",
+        replace(
+            STATIC,
+            'if any(s in ("", ".", "..") or "\\\\" in s or "\\x00" in s for s in segments):',
+            "if False:",
+        ),
+        replace(
+            STATIC,
+            "found = PUBLIC.joinpath(*segments).resolve(strict=True)",
+            "found = (PUBLIC / decoded).resolve(strict=True)",
+        ),
+        replace(
+            STATIC,
+            "if not found.is_relative_to(PUBLIC.resolve()) or not found.is_file():",
+            "if not found.is_file():",
+        ),
+        catches=["static::traversal_refused"],
+    ),
+    mutant(
+        "head-not-served-on-static",
+        "/static serves GET only: HEAD answers 405",
+        replace(
+            ROUTES,
+            "return _allowed(request, READ) or static.serve(",
+            'return _allowed(request, ("GET",)) or static.serve(',
+        ),
+        catches=["static::head_static"],
     ),
     # -- blind: written from the README contract and the solution only (/work/blind/lab01.py) ------
     blind(
@@ -1336,5 +1717,227 @@ MUTANTS += [
         ),
         catches=["dns::resolve_a"],
         rules=["R7.1"],
+    ),
+    blind(
+        "notes-405-via-generic-text-helper",
+        (
+            "I routed /notes like every other resource, `_allowed(...) or "
+            "notes(...)`, so the method check happens before the JSON code; the 405 "
+            "keeps its Allow header but its body is the plain-text 'method not "
+            'allowed\', not {"error": "method_not_allowed"} in JSON.'
+        ),
+        replace(
+            "app/routes.py",
+            '    if path == "/notes" or path.startswith("/notes/"):\n        return notes(request, path)\n',
+            '    if path == "/notes" or path.startswith("/notes/"):\n        refused = _allowed(request, COLLECTION if path == "/notes" else NOTE)\n        return refused or notes(request, path)\n',
+        ),
+        catches=["notes::notes_405"],
+        rules=["R8.11", "R8.1"],
+    ),
+    blind(
+        "note-id-isdigit-accepts-leading-zeros",
+        (
+            "I parsed the id with `raw.isdigit()` and int(), which looked like "
+            "'decimal without a sign'; but int('01') is 1, so /notes/01 (and "
+            "/notes/007) serves, updates or deletes note 1 instead of answering 404."
+        ),
+        replace(
+            "app/routes.py",
+            "    note_id = int(raw) if NOTE_ID.fullmatch(raw) else 0\n",
+            "    note_id = int(raw) if raw.isdigit() else 0\n",
+        ),
+        catches=["notes::unknown_id_404"],
+        rules=["R8.5", "R8.8"],
+    ),
+    blind(
+        "put-reinserts-note-at-the-end",
+        (
+            "To replace a note I removed the old entry and stored the new one under "
+            "the same id; the id is kept, but a dict re-inserts at the end, so after "
+            "a PUT the note jumps to the end of GET /notes instead of keeping its "
+            "place."
+        ),
+        replace(
+            "app/notes.py",
+            "            self.items[note_id] = text\n",
+            "            del self.items[note_id]\n            self.items[note_id] = text\n",
+        ),
+        catches=["notes::list_in_creation_order"],
+        rules=["R8.6", "R8.4"],
+    ),
+    blind(
+        "next-id-from-highest-remaining-note",
+        (
+            "I computed the next id as the highest id still stored plus one, so ids "
+            "stay increasing and unique among live notes; but deleting the newest "
+            "note and creating another gives the deleted id again."
+        ),
+        replace(
+            "app/notes.py",
+            "            self.last += 1\n",
+            "            self.last = max(self.items, default=0) + 1\n",
+        ),
+        catches=["notes::ids_never_reused"],
+        rules=["R8.3"],
+    ),
+    blind(
+        "delete-204-sends-content-length-zero",
+        (
+            "My serializer only drops the body and the length for 304 (the static "
+            "code's case); a 204 with an empty body seemed harmless with `Content-"
+            "Length: 0`, but a 204 must carry no Content-Length at all."
+        ),
+        replace(
+            "app/responses.py",
+            "    if response.status in (204, 304):  # no body, and no Content-Length on a 204 (RFC 9110 §8.6)\n",
+            "    if response.status == 304:  # a 304 has no body\n",
+        ),
+        catches=["notes::delete_answers_204"],
+        rules=["R8.7", "R4.4"],
+    ),
+    blind(
+        "note-text-truthiness-check",
+        (
+            'I validated the note with `not data.get("text")`, which rejects a '
+            "missing text and null in one go; but it also rejects the empty string, "
+            "and lets non-string texts like 5 or true through (stored as '5' / "
+            "'True')."
+        ),
+        replace(
+            "app/routes.py",
+            '    if not isinstance(data, dict) or not isinstance(data.get("text"), str):\n',
+            '    if not isinstance(data, dict) or not data.get("text"):\n',
+        ),
+        catches=["notes::text_kept_exactly", "notes::invalid_note_400"],
+        rules=["R8.2", "R8.10"],
+    ),
+    blind(
+        "json-media-type-with-parameters-refused",
+        (
+            "I lower-cased and stripped the Content-Type and compared it to "
+            "application/json; that handles the case, but forgets the parameters, so "
+            "`application/json; charset=utf-8` gets a 415."
+        ),
+        replace(
+            "app/routes.py",
+            '    media_type = (request.header("content-type") or "").split(";")[0].strip().lower()\n',
+            '    media_type = (request.header("content-type") or "").strip().lower()\n',
+        ),
+        catches=["notes::wrong_media_type_415"],
+        rules=["R8.9"],
+    ),
+    blind(
+        "content-type-from-mimetypes",
+        (
+            "Instead of a table I used the standard `mimetypes.guess_type`, which "
+            "knows every extension; but it answers bare `text/plain`, `text/html` and"
+            " `text/css` with no `; charset=utf-8`."
+        ),
+        replace(
+            "app/static.py",
+            "import hashlib\n",
+            "import hashlib\nimport mimetypes\n",
+        ),
+        replace(
+            "app/static.py",
+            '    kind = TYPES.get(path.suffix, "application/octet-stream")\n',
+            '    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"\n',
+        ),
+        catches=["static::content_types"],
+        rules=["R9.2"],
+    ),
+    blind(
+        "last-modified-with-numeric-zone",
+        (
+            "I formatted the file's mtime with `email.utils.formatdate(mtime)` like "
+            "the Date header, but forgot `usegmt=True`: Last-Modified ends in `-0000`"
+            " instead of `GMT`, which is not an IMF-fixdate."
+        ),
+        replace(
+            "app/static.py",
+            '    validators = [("ETag", etag), ("Last-Modified", formatdate(mtime, usegmt=True))]\n',
+            '    validators = [("ETag", etag), ("Last-Modified", formatdate(mtime))]\n',
+        ),
+        catches=["static::validators", "static::if_modified_since"],
+        rules=["R9.3"],
+    ),
+    blind(
+        "if-none-match-strong-comparison",
+        (
+            "I split If-None-Match on commas and checked whether my ETag is in the "
+            "list; that handles lists and `*`, but a client that sends the tag back "
+            'as `W/"..."` never matches, so it gets the whole file instead of a 304.'
+        ),
+        replace(
+            "app/static.py",
+            '        return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)\n',
+            '        return "*" in tags or etag in tags\n',
+        ),
+        catches=["static::if_none_match"],
+        rules=["R9.4"],
+    ),
+    blind(
+        "if-modified-since-checked-after-etag-miss",
+        (
+            "I treated the two validators as alternatives: when If-None-Match does "
+            "not match I still try If-Modified-Since. But when If-None-Match is "
+            "present, If-Modified-Since must be ignored, so a changed tag with a "
+            "recent date wrongly answers 304."
+        ),
+        replace(
+            "app/static.py",
+            '        return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)\n',
+            '        if "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags):\n            return True\n',
+        ),
+        catches=["static::condition_precedence"],
+        rules=["R9.5"],
+    ),
+    blind(
+        "suffix-range-not-clamped",
+        (
+            "For `bytes=-n` I wrote the one-liner `size - n .. size - 1`; that is "
+            "right for a small n, but an n larger than the file gives a negative "
+            "start (not the whole file), and `bytes=-0` gives an empty 206 instead of"
+            " a 416."
+        ),
+        replace(
+            "app/static.py",
+            '        count = int(last)\n        if count == 0 or size == 0:\n            return "unsatisfiable"\n        return max(0, size - count), size - 1\n',
+            "        return size - int(last), size - 1\n",
+        ),
+        catches=["static::ranges", "static::unsatisfiable_416"],
+        rules=["R9.6", "R9.7"],
+    ),
+    blind(
+        "range-regex-match-not-fullmatch",
+        (
+            "I parsed Range with `re.match`, thinking it checks the whole header; it "
+            "only anchors the start, so `bytes=0-1,4-5` (several ranges) is read as "
+            "`bytes=0-1` and answered 206 instead of being ignored."
+        ),
+        replace(
+            "app/static.py",
+            '    match = RANGE.fullmatch((header or "").strip())\n',
+            '    match = RANGE.match((header or "").strip())\n',
+        ),
+        catches=["static::other_ranges_ignored"],
+        rules=["R9.8"],
+    ),
+    blind(
+        "traversal-checked-before-percent-decoding",
+        (
+            "I rejected `..`, `.` and empty segments by splitting the path from the "
+            "request line, then percent-decoded it to open the file, and dropped the "
+            "resolve-inside-public check as redundant; `%2e%2e` and `%2f` are only "
+            "decoded after the check, so /static/%2e%2e/README.md and "
+            "/static/%2fetc%2fpasswd escape public/."
+        ),
+        replace(
+            "app/static.py",
+            '    try:\n        decoded = unquote_to_bytes(raw).decode("utf-8")\n    except UnicodeDecodeError:\n        return None\n    segments = decoded.split("/")\n    if any(s in ("", ".", "..") or "\\\\" in s or "\\x00" in s for s in segments):\n        return None\n    try:\n        found = PUBLIC.joinpath(*segments).resolve(strict=True)\n    except (OSError, RuntimeError):\n        return None\n    if not found.is_relative_to(PUBLIC.resolve()) or not found.is_file():\n        return None\n',
+            '    segments = raw.split("/")\n    if any(s in ("", ".", "..") or "\\\\" in s or "\\x00" in s for s in segments):\n        return None\n    try:\n        decoded = unquote_to_bytes(raw).decode("utf-8")\n        found = (PUBLIC / decoded).resolve(strict=True)\n    except (ValueError, OSError, RuntimeError):\n        return None\n    if not found.is_file():\n        return None\n',
+        ),
+        catches=["static::traversal_refused"],
+        rules=["R9.9"],
     ),
 ]

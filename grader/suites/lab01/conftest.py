@@ -12,7 +12,17 @@ from grader.rawhttp import RawConnection, connect
 from grader.runners.base import RunningApp
 
 # Modules in the order of the contract: the report follows it.
-ORDER = ["resources", "requests", "bodies", "responses", "connections", "concurrency", "dns"]
+ORDER = [
+    "resources",
+    "requests",
+    "bodies",
+    "responses",
+    "connections",
+    "concurrency",
+    "dns",
+    "notes",
+    "static",
+]
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,11 @@ def handle(conn: socket.socket) -> None:
     # read the body by Content-Length or chunked coding, route to the resources of the contract.
     # TODO (section 7): GET /resolve: DNS queries packed by hand with struct, sent over UDP to
     # DNS_SERVER, answers parsed (name compression), CNAMEs followed, a cache by TTL.
+    # TODO (section 8): /notes and /notes/{id}: notes in memory as JSON, 201 + Location, 204, 404,
+    # 415 and 400 with {"error": ...} bodies.
+    # TODO (section 9): GET /static/{path}: the files of ../public (next to app/), with ETag,
+    # Last-Modified, 304 for If-None-Match / If-Modified-Since, Range (206, 416), and no path that
+    # leads outside public/.
     if len(parts) == 3 and parts[1] == b"/health":
         status, body = "200 OK", b"ok\n"
     else:

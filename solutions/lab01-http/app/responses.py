@@ -34,7 +34,9 @@ def serialize(response: Response, *, head: bool, version: tuple[int, int], keep_
     lines += [f"{name}: {value}" for name, value in response.headers]
     chunked = response.chunks is not None and version == (1, 1)
     body = response.body if response.chunks is None else b"".join(response.chunks)
-    if chunked:
+    if response.status in (204, 304):  # no body, and no Content-Length on a 204 (RFC 9110 §8.6)
+        body = b""
+    elif chunked:
         lines.append("Transfer-Encoding: chunked")
         body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in response.chunks or [] if c) + b"0\r\n\r\n"
     else:

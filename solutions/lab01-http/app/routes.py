@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, unquote_to_bytes
 
+from app import static
+from app.notes import Notes
 from app.protocol import HttpError, Request
 from app.resolver import TYPES, ResolveError, Resolver, valid_name
 from app.responses import Response, text
 
 READ = ("GET", "HEAD")
+COLLECTION = ("GET", "HEAD", "POST")  # /notes
+NOTE = ("GET", "HEAD", "PUT", "DELETE")  # /notes/{id}
+NOTE_ID = re.compile(r"[1-9][0-9]{0,17}")  # decimal, no sign, no leading zero
+NOTES = Notes()
 
 
 def _decoded(raw: str) -> str:
@@ -26,8 +33,55 @@ def _allowed(request: Request, methods: tuple[str, ...]) -> Response | None:
     return text(405, "method not allowed\n", headers=[("Allow", ", ".join(methods))])
 
 
-def _json(status: int, data: object) -> Response:
-    return Response(status, (json.dumps(data) + "\n").encode(), content_type="application/json")
+def _json(status: int, data: object, **kwargs: object) -> Response:
+    body = (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+    return Response(status, body, content_type="application/json", **kwargs)  # type: ignore[arg-type]
+
+
+def _note_text(request: Request) -> str | Response:
+    """The `text` of a POST or PUT body, or the error answer to it."""
+    media_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        return _json(415, {"error": "unsupported_media_type"})
+    try:
+        data = json.loads(str(request.body, "utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _json(400, {"error": "invalid_json"})
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return _json(400, {"error": "invalid_note"})
+    return str(data["text"])
+
+
+def notes(request: Request, path: str) -> Response:
+    """/notes and /notes/{id}: a JSON resource (section 8)."""
+    methods = COLLECTION if path == "/notes" else NOTE
+    if request.method not in methods:
+        allow = ", ".join(methods)
+        return _json(405, {"error": "method_not_allowed"}, headers=[("Allow", allow)])
+    if path == "/notes":
+        if request.method != "POST":
+            return _json(200, NOTES.all())
+        got = _note_text(request)
+        if isinstance(got, Response):
+            return got
+        note = NOTES.create(got)
+        return _json(201, note, headers=[("Location", f"/notes/{note['id']}")])
+    raw = path[len("/notes/") :]
+    note_id = int(raw) if NOTE_ID.fullmatch(raw) else 0
+    found = NOTES.get(note_id) if note_id else None
+    if found is None:
+        return _json(404, {"error": "not_found"})
+    if request.method == "DELETE":
+        NOTES.delete(note_id)
+        return Response(204, content_type="application/json")
+    if request.method == "PUT":
+        got = _note_text(request)
+        if isinstance(got, Response):
+            return got
+        found = NOTES.replace(note_id, got)
+        if found is None:  # deleted meanwhile by another client
+            return _json(404, {"error": "not_found"})
+    return _json(200, found)
 
 
 def resolve(request: Request, resolver: Resolver) -> Response:
@@ -50,6 +104,10 @@ def route(request: Request, resolver: Resolver) -> Response:
     path = request.target.split("?", 1)[0]
     if path == "/resolve":
         return _allowed(request, READ) or resolve(request, resolver)
+    if path == "/notes" or path.startswith("/notes/"):
+        return notes(request, path)
+    if path.startswith("/static/"):
+        return _allowed(request, READ) or static.serve(request, path[len("/static/") :])
     if path in ("/health", "/hello"):
         refused = _allowed(request, READ)
         return refused or text(200, "ok\n" if path == "/health" else "Hello, world!\n")

@@ -9,7 +9,7 @@ import re
 import time
 from urllib.parse import parse_qs, unquote_to_bytes
 
-from app import dns
+from app import dns, rest
 
 HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = int(os.environ.get("PORT", "8000"))
@@ -19,11 +19,17 @@ IDLE = float(os.environ.get("IDLE_TIMEOUT", "5"))
 
 REASONS = {
     200: "OK",
+    201: "Created",
+    204: "No Content",
+    206: "Partial Content",
+    304: "Not Modified",
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",
     411: "Length Required",
     413: "Content Too Large",
+    415: "Unsupported Media Type",
+    416: "Range Not Satisfiable",
     431: "Request Header Fields Too Large",
     501: "Not Implemented",
     502: "Bad Gateway",
@@ -180,6 +186,10 @@ def as_json(status: int, data: object) -> tuple[int, list[str], bytes, bool]:
 
 async def respond(method: str, target: str, fields: dict[str, list[str]], body: bytes):
     path, _, query = target.partition("?")
+    if path == "/notes" or path.startswith("/notes/"):
+        return rest.notes_resource(method, path, fields, body)
+    if path.startswith("/static/"):
+        return rest.static_file(method, path[len("/static/") :], fields)
     if path != "/resolve":
         return handle(method, target, fields, body)
     if method not in ("GET", "HEAD"):
@@ -201,7 +211,9 @@ def render(
     status: int, headers: list[str], body: bytes, chunked: bool, *, head: bool, closing: bool, ver
 ) -> bytes:
     out = [f"HTTP/1.1 {status} {REASONS[status]}", f"Date: {http_date()}", *headers]
-    if chunked and ver == (1, 1):
+    if status in (204, 304):  # no body and no framing
+        body = b""
+    elif chunked and ver == (1, 1):
         out.append("Transfer-Encoding: chunked")
         lines = body.splitlines(keepends=True)
         body = b"".join(b"%x\r\n%s\r\n" % (len(line), line) for line in lines) + b"0\r\n\r\n"
