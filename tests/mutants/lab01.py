@@ -1862,7 +1862,7 @@ MUTANTS += [
         rules=["R9.3"],
     ),
     blind(
-        "if-none-match-strong-comparison",
+        "if-none-match-weak-tag-never-matches",
         (
             "I split If-None-Match on commas and checked whether my ETag is in the "
             "list; that handles lists and `*`, but a client that sends the tag back "
