@@ -56,7 +56,7 @@ def expect_unauthenticated(api, headers: dict[str, str]) -> None:
 )
 def test_token_forms(api):
     author = new_author(api)
-    for value in (f"Basic {author['id']}", author["id"], "Bearer 999999999", "Bearer not-an-id", "Bearer "):
+    for value in (f"Basic {author['id']}", author["id"], "Bearer 999999999", "Bearer not-an-id", "Bearer"):
         expect_unauthenticated(api, {"Authorization": value})
     answer = gql(api, EMAIL, {"id": author["id"]})
     expect(

@@ -9,7 +9,7 @@ from grader.checks import check, expect
 # book 1, author 2, books 3, author 4, books 5, author 6, books 7, title 8
 EIGHT = (
     "query($id: ID!) { book(id: $id) { author { books { author { books { author { books { title } } } } } } }"
-    " } }"
+    " }"
 )
 NINE = (
     "query($id: ID!) { book(id: $id) { author { books { author { books { author { books { author { name }"
