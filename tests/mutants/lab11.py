@@ -201,7 +201,7 @@ MUTANTS = [
         "no error masking: the driver's message reaches the client",
         replace(
             SCHEMA,
-            '        MaskErrors(should_mask_error=unexpected, error_message="Internal server error"),\n',
+            '    MaskErrors(should_mask_error=unexpected, error_message="Internal server error"),\n',
             "",
         ),
         catches=["errors::unexpected_failure_is_masked"],
@@ -313,7 +313,7 @@ MUTANTS = [
         "no depth limit",
         replace(
             SCHEMA,
-            "        QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0\n",
+            "    QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0\n",
             "",
         ),
         catches=["limits::depth_limit"],
@@ -331,8 +331,8 @@ MUTANTS = [
         "a home-made depth rule that counts introspection fields too",
         replace(
             SCHEMA,
-            "        QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0\n",
-            "        AddValidationRules([CountEveryLevel]),\n",
+            "    QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0\n",
+            "    AddValidationRules([CountEveryLevel]),\n",
         ),
         replace(
             SCHEMA,

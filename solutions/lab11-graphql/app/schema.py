@@ -6,7 +6,7 @@ import base64
 import binascii
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -221,11 +221,13 @@ def unexpected(error: GraphQLError) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
 
+# Instances, as Strawberry's documentation shows (its annotation only names classes and factories).
+EXTENSIONS: list[Any] = [
+    QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0
+    MaskErrors(should_mask_error=unexpected, error_message="Internal server error"),
+]
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
-    extensions=[
-        QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0
-        MaskErrors(should_mask_error=unexpected, error_message="Internal server error"),
-    ],
+    extensions=EXTENSIONS,
 )
