@@ -350,6 +350,22 @@ MUTANTS = [
         ),
         catches=["limits::introspection_is_not_limited"],
     ),
+    mutant(
+        "no-alias-limit",
+        "no limit on aliases: one request can ask for the same field a thousand times",
+        replace(SCHEMA, "    MaxAliasesLimiter(max_alias_count=MAX_ALIASES),\n", ""),
+        catches=["limits::alias_limit"],
+    ),
+    mutant(
+        "alias-limit-off-by-one",
+        "the alias limit lets 21 through",
+        replace(
+            SCHEMA,
+            "MaxAliasesLimiter(max_alias_count=MAX_ALIASES)",
+            "MaxAliasesLimiter(max_alias_count=MAX_ALIASES + 1)",
+        ),
+        catches=["limits::alias_limit"],
+    ),
     # -- authorisation ------------------------------------------------------------------------------------
     mutant(
         "any-scheme",

@@ -1,4 +1,4 @@
-"""Limits: query depth"""
+"""Limits: query depth and aliases"""
 
 from __future__ import annotations
 
@@ -96,3 +96,65 @@ def test_introspection_is_not_limited(api):
             actual=str(data)[:100],
             response=answer.response,
         )
+
+
+WIDE = "query($id: ID!) {{ author(id: $id) {{ {} }} }}"
+WIDE_FRAGMENT = "query($id: ID!) {{ author(id: $id) {{ {} ...More }} }} fragment More on Author {{ {} }}"
+WIDE_MUTATION = (
+    "mutation($name: String!, $email: String!) {{ made: createAuthor(input: {{name: $name, email: $email}}) "
+    "{{ {} }} }}"
+)
+
+
+def aliases(n: int, start: int = 0) -> str:
+    return " ".join(f"a{i}: __typename" for i in range(start, start + n))
+
+
+@check(
+    "20 aliases answer; 21 (fragments included) are refused before anything runs",
+    points=3,
+    rules=["R7.3"],
+    hint="Count the aliases of the document before executing it (Strawberry's MaxAliasesLimiter, or a "
+    "validation rule that walks the operations and the fragments they spread).",
+)
+def test_alias_limit(api):
+    author = new_author(api)
+    fragment = WIDE_FRAGMENT
+    for query, n in (
+        (WIDE.format(aliases(20)), 20),
+        (fragment.format(aliases(10), aliases(10, 10)), 20),
+    ):
+        answer = gql(api, query, {"id": author["id"]})
+        data = answer.ok()
+        expect(
+            len(data.get("author") or {}) == n,
+            f"{answer.sent}: {n} aliases are allowed.",
+            expected=f"{n} fields",
+            actual=str(data)[:100],
+            response=answer.response,
+        )
+    name = unique("Too wide")
+    for query, variables in (
+        (WIDE.format(aliases(21)), {"id": author["id"]}),
+        (fragment.format(aliases(11), aliases(10, 11)), {"id": author["id"]}),
+        (
+            WIDE_MUTATION.format(aliases(20)),
+            {"name": name, "email": "wide@example.com"},
+        ),
+    ):
+        answer = gql(api, query, variables)
+        messages = [str(e.get("message")) for e in answer.errors]
+        expect(
+            any("alias" in m.lower() for m in messages) and answer.data is None,
+            f"{answer.sent}: 21 aliases must be refused with an error that mentions aliases, and no data.",
+            expected="an error whose message contains 'alias', data absent or null",
+            actual=messages or answer.response.text[:120],
+            response=answer.response,
+        )
+    found = gql(api, "query($t: String!) { search(text: $t) { __typename } }", {"t": name}).ok()
+    expect(
+        found.get("search") == [],
+        "A mutation with 21 aliases was refused, yet it ran: the author was created.",
+        expected=[],
+        actual=found.get("search"),
+    )

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.types import Info
 
 from app import db
 
 MAX_PAGE = 50
 MAX_DEPTH = 8  # levels of fields, the root field being level 1
+MAX_ALIASES = 20
 
 
 def error(message: str, code: str) -> GraphQLError:
@@ -224,6 +225,7 @@ def unexpected(error: GraphQLError) -> bool:
 # Instances, as Strawberry's documentation shows (its annotation only names classes and factories).
 EXTENSIONS: list[Any] = [
     QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0
+    MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
     MaskErrors(should_mask_error=unexpected, error_message="Internal server error"),
 ]
 schema = strawberry.Schema(

@@ -21,6 +21,7 @@ from app.batch import Loader
 from app.resolvers import BINDABLES, number, with_ids
 
 DEPTH_MAX = 8
+ALIASES_MAX = 20
 schema = make_executable_schema((Path(__file__).parent / "schema.graphql").read_text(), *BINDABLES)
 
 
@@ -51,6 +52,33 @@ class DepthLimit(ValidationRule):
             self.report_error(
                 GraphQLError(f"The query is deeper than the maximum depth of {DEPTH_MAX}.", operation)
             )
+
+
+class AliasLimit(ValidationRule):
+    """Aliases of every operation, each fragment counted where it is spread."""
+
+    def enter_document(self, document: Node, *_: Any) -> None:
+        definitions = self.context.document.definitions
+        fragments = {f.name.value: f for f in definitions if f.kind == "fragment_definition"}
+
+        def count(selection_set: Any, seen: frozenset[str]) -> int:
+            total = 0
+            for selection in selection_set.selections if selection_set else ():
+                if isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name in fragments and name not in seen:
+                        total += count(fragments[name].selection_set, seen | {name})
+                    continue
+                if isinstance(selection, FieldNode) and selection.alias is not None:
+                    total += 1
+                total += count(selection.selection_set, seen)
+            return total
+
+        found = sum(
+            count(d.selection_set, frozenset()) for d in definitions if d.kind == "operation_definition"
+        )
+        if found > ALIASES_MAX:
+            self.report_error(GraphQLError(f"Too many aliases: {found}, at most {ALIASES_MAX}."))
 
 
 def formatter(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
@@ -95,7 +123,7 @@ graphql = GraphQL(
     schema,
     context_value=context,
     execute_get_queries=True,
-    validation_rules=[DepthLimit],
+    validation_rules=[DepthLimit, AliasLimit],
     error_formatter=formatter,
 )
 app = Starlette(
