@@ -411,4 +411,47 @@ MUTANTS = [
         replace(SCHEMA, 'if info.context["viewer"] != int(self.id):', 'if info.context["viewer"] is None:'),
         catches=["auth::email_is_private"],
     ),
+    # -- subscriptions ------------------------------------------------------------------------------------
+    mutant(
+        "no-events",
+        "createBook never tells the subscriptions",
+        replace(SCHEMA, "        for queue in listeners:\n            queue.put_nowait(rows[0])\n", ""),
+        catches=["subscriptions::events_in_order", "subscriptions::author_filter"],
+    ),
+    mutant(
+        "events-twice",
+        "each new book is published twice",
+        replace(
+            SCHEMA,
+            "            queue.put_nowait(rows[0])\n",
+            "            queue.put_nowait(rows[0])\n            queue.put_nowait(rows[0])\n",
+        ),
+        catches=["subscriptions::events_in_order"],
+    ),
+    mutant(
+        "old-subprotocol-only",
+        "only the legacy graphql-ws subprotocol is spoken",
+        replace(
+            MAIN,
+            "graphql = GraphQLApp(schema)",
+            "graphql = GraphQLApp(schema, subscription_protocols=('graphql-ws',))",
+        ),
+        catches=["subscriptions::events_in_order"],
+    ),
+    mutant(
+        "author-filter-ignored",
+        "bookAdded(authorId:) sends every author's books",
+        replace(SCHEMA, 'if author_id is None or str(row["author_id"]) == author_id:', "if True:"),
+        catches=["subscriptions::author_filter"],
+    ),
+    mutant(
+        "no-filter-means-nothing",
+        "bookAdded without authorId sends nothing",
+        replace(
+            SCHEMA,
+            'if author_id is None or str(row["author_id"]) == author_id:',
+            'if author_id is not None and str(row["author_id"]) == author_id:',
+        ),
+        catches=["subscriptions::author_filter"],
+    ),
 ]

@@ -14,7 +14,17 @@ import pytest
 from grader.pgproxy import PgProxy
 
 # The report follows the contract.
-ORDER = ["transport", "schema", "queries", "errors", "batching", "pagination", "limits", "auth"]
+ORDER = [
+    "transport",
+    "schema",
+    "queries",
+    "errors",
+    "batching",
+    "pagination",
+    "limits",
+    "auth",
+    "subscriptions",
+]
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,7 @@ OPERATIONS = {
         "createAuthor": ("Author!", {"input": "NewAuthor!"}),
         "createBook": ("Book!", {"input": "NewBook!"}),
     },
+    "Subscription": {"bookAdded": ("Book!", {"authorId": "ID"})},
 }
 INPUTS = {
     "NewAuthor": {"name": "String!", "email": "String!"},
@@ -134,7 +135,7 @@ def test_object_types(api):
 
 
 @check(
-    "Query, Mutation and the input types have the contract's fields, arguments and types",
+    "Query, Mutation, Subscription and the input types have the contract's fields, arguments and types",
     points=3,
     rules=["R2.2"],
     hint="Each field of Query and Mutation takes exactly the arguments of the SDL, with their types (an "

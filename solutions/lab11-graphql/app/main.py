@@ -1,4 +1,4 @@
-"""The app: POST and GET /graphql (Strawberry), GET /health, on PostgreSQL."""
+"""The app: POST and GET /graphql, subscriptions over WebSocket (Strawberry), GET /health, on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from app import db
@@ -42,7 +42,12 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await db.close()
 
 
+graphql = GraphQLApp(schema)
 app = Starlette(
-    routes=[Route("/health", health), Route("/graphql", GraphQLApp(schema), methods=["GET", "POST"])],
+    routes=[
+        Route("/health", health),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),  # subscriptions: graphql-transport-ws
+    ],
     lifespan=lifespan,
 )

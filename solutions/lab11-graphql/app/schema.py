@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -173,6 +175,25 @@ class Query:
         return [Author.of(row) for row in authors] + [Book.of(row) for row in books]
 
 
+# One queue per open subscription: createBook puts each new book into every queue, in creation order.
+listeners: set[asyncio.Queue[db.Row]] = set()
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def book_added(self, author_id: strawberry.ID | None = None) -> AsyncGenerator[Book, None]:
+        queue: asyncio.Queue[db.Row] = asyncio.Queue()
+        listeners.add(queue)
+        try:
+            while True:
+                row = await queue.get()
+                if author_id is None or str(row["author_id"]) == author_id:
+                    yield Book.of(row)
+        finally:
+            listeners.discard(queue)
+
+
 @strawberry.input
 class NewAuthor:
     name: str
@@ -214,6 +235,8 @@ class Mutation:
             " VALUES (%s, %s, %s, %s, %s) RETURNING *",
             (title, input.subtitle, input.genre.value, input.published_at, viewer),
         )
+        for queue in listeners:
+            queue.put_nowait(rows[0])
         return Book.of(rows[0])
 
 
@@ -231,5 +254,6 @@ EXTENSIONS: list[Any] = [
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=EXTENSIONS,
 )

@@ -10,11 +10,12 @@ from typing import Any
 
 from ariadne import format_error, make_executable_schema
 from ariadne.asgi import GraphQL
+from ariadne.asgi.handlers import GraphQLTransportWSHandler
 from graphql import FieldNode, FragmentSpreadNode, GraphQLError, Node, ValidationRule
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from app import db
 from app.batch import Loader
@@ -123,9 +124,15 @@ graphql = GraphQL(
     schema,
     context_value=context,
     execute_get_queries=True,
+    websocket_handler=GraphQLTransportWSHandler(),
     validation_rules=[DepthLimit, AliasLimit],
     error_formatter=formatter,
 )
 app = Starlette(
-    routes=[Route("/health", health), Route("/graphql", graphql, methods=["GET", "POST"])], lifespan=lifespan
+    routes=[
+        Route("/health", health),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ],
+    lifespan=lifespan,
 )

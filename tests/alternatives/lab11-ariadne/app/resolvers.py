@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from ariadne import InterfaceType, MutationType, ObjectType, QueryType, ScalarType, UnionType
+from ariadne import (
+    InterfaceType,
+    MutationType,
+    ObjectType,
+    QueryType,
+    ScalarType,
+    SubscriptionType,
+    UnionType,
+)
 from graphql import GraphQLError
 
 from app import db
@@ -22,6 +32,8 @@ book_type = ObjectType("Book")
 datetime_scalar = ScalarType("DateTime")
 node = InterfaceType("Node")
 search_result = UnionType("SearchResult")
+subscription = SubscriptionType()
+subscribers: list[asyncio.Queue[dict[str, Any]]] = []
 
 
 def refuse(message: str, code: str) -> GraphQLError:
@@ -165,7 +177,28 @@ async def resolve_create_book(_: Any, info: Any, input: dict[str, Any]) -> dict[
         input["genre"],
         input["publishedAt"],
     )
-    return with_ids(made[0])
+    book = with_ids(made[0])
+    for queue in subscribers:
+        queue.put_nowait(book)
+    return book
 
 
-BINDABLES = [query, mutation, author_type, book_type, datetime_scalar, node, search_result]
+@subscription.source("bookAdded")
+async def books_added(_: Any, info: Any, authorId: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    subscribers.append(queue)
+    try:
+        while True:
+            book = await queue.get()
+            if authorId is None or str(book["author_id"]) == authorId:
+                yield book
+    finally:
+        subscribers.remove(queue)
+
+
+@subscription.field("bookAdded")
+def book_added(book: dict[str, Any], *_: Any, **__: Any) -> dict[str, Any]:
+    return book
+
+
+BINDABLES = [query, mutation, subscription, author_type, book_type, datetime_scalar, node, search_result]
