@@ -201,7 +201,7 @@ MUTANTS = [
         "no error masking: the driver's message reaches the client",
         replace(
             SCHEMA,
-            '    MaskErrors(should_mask_error=unexpected, error_message="Internal server error"),\n',
+            '    partial(MaskErrors, should_mask_error=unexpected, error_message="Internal server error"),\n',
             "",
         ),
         catches=["errors::unexpected_failure_is_masked"],
@@ -313,7 +313,7 @@ MUTANTS = [
         "no depth limit",
         replace(
             SCHEMA,
-            "    QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0\n",
+            "    partial(QueryDepthLimiter, max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0\n",
             "",
         ),
         catches=["limits::depth_limit"],
@@ -322,7 +322,9 @@ MUTANTS = [
         "depth-off-by-one",
         "the limit passed to QueryDepthLimiter as 8, which allows 9 levels",
         replace(
-            SCHEMA, "QueryDepthLimiter(max_depth=MAX_DEPTH - 1)", "QueryDepthLimiter(max_depth=MAX_DEPTH)"
+            SCHEMA,
+            "partial(QueryDepthLimiter, max_depth=MAX_DEPTH - 1)",
+            "partial(QueryDepthLimiter, max_depth=MAX_DEPTH)",
         ),
         catches=["limits::depth_limit"],
     ),
@@ -331,8 +333,8 @@ MUTANTS = [
         "a home-made depth rule that counts introspection fields too",
         replace(
             SCHEMA,
-            "    QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0\n",
-            "    AddValidationRules([CountEveryLevel]),\n",
+            "    partial(QueryDepthLimiter, max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0\n",
+            "    partial(AddValidationRules, [CountEveryLevel]),\n",
         ),
         replace(
             SCHEMA,
@@ -353,7 +355,7 @@ MUTANTS = [
     mutant(
         "no-alias-limit",
         "no limit on aliases: one request can ask for the same field a thousand times",
-        replace(SCHEMA, "    MaxAliasesLimiter(max_alias_count=MAX_ALIASES),\n", ""),
+        replace(SCHEMA, "    partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),\n", ""),
         catches=["limits::alias_limit"],
     ),
     mutant(
@@ -361,8 +363,8 @@ MUTANTS = [
         "the alias limit lets 21 through",
         replace(
             SCHEMA,
-            "MaxAliasesLimiter(max_alias_count=MAX_ALIASES)",
-            "MaxAliasesLimiter(max_alias_count=MAX_ALIASES + 1)",
+            "partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES)",
+            "partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES + 1)",
         ),
         catches=["limits::alias_limit"],
     ),

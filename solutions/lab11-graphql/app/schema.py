@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.types import Info
 
 from app import db
@@ -245,11 +246,12 @@ def unexpected(error: GraphQLError) -> bool:
     return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
 
 
-# Instances, as Strawberry's documentation shows (its annotation only names classes and factories).
-EXTENSIONS: list[Any] = [
-    QueryDepthLimiter(max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0
-    MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-    MaskErrors(should_mask_error=unexpected, error_message="Internal server error"),
+# Factories, not instances: Strawberry keeps an instance for every request, and MaskErrors keeps the
+# request it works on in an attribute, so one instance shared by concurrent requests masks the wrong one.
+EXTENSIONS: list[Callable[[], SchemaExtension]] = [
+    partial(QueryDepthLimiter, max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0
+    partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+    partial(MaskErrors, should_mask_error=unexpected, error_message="Internal server error"),
 ]
 schema = strawberry.Schema(
     query=Query,
