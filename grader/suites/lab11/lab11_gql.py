@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from grader.checks import SetupFailed, fail, setup_failed
+from grader.checks import CheckFailed, SetupFailed, fail, setup_failed
 
 PUBLISHED = "2020-05-17T10:00:00+02:00"
 
@@ -136,24 +136,29 @@ CREATE_BOOK = (
 )
 
 
-def _prepared(answer: Answer, what: str, field_name: str) -> dict[str, Any]:
+def _prepared(
+    api: httpx.Client, query: str, variables: dict[str, Any], token: str | None, field_name: str
+) -> dict[str, Any]:
+    """Run the mutation that prepares a check's data; any failure is that mutation's, not the check's."""
     try:
-        data = answer.ok()
+        answer = gql(api, query, variables, token=token)
+        made = answer.ok().get(field_name)
+        if not isinstance(made, dict) or not isinstance(made.get("id"), str):
+            answer.fail(
+                f"expected {field_name} with its id.",
+                expected=f"{field_name}.id",
+                actual=short(answer.response.text),
+            )
     except SetupFailed:
         raise
-    except AssertionError as exc:
+    except CheckFailed as exc:
         setup_failed(
-            f"The grader could not {what}: {exc}",
+            f"The grader could not prepare its data: {exc.message}",
             cause=f"{field_name} did not work",
             hint=f"The checks about {field_name} say what is wrong with it.",
-        )
-    made = data.get(field_name)
-    if not isinstance(made, dict) or not isinstance(made.get("id"), str):
-        setup_failed(
-            f"The grader could not {what}: {answer.sent} answered no {field_name}.id.",
-            cause=f"{field_name} did not work",
-            hint=f"The checks about {field_name} say what is wrong with it.",
-            actual=short(answer.response.text),
+            expected=exc.expected,
+            actual=exc.actual,
+            response=exc.response,
         )
     return made
 
@@ -162,12 +167,11 @@ def new_author(api: httpx.Client, name: str | None = None) -> dict[str, Any]:
     """A new author: {id, name, createdAt} and the email it was given."""
     name = name or unique("Author")
     email = f"{uuid.uuid4().hex[:8]}@example.com"
-    answer = gql(api, CREATE_AUTHOR, {"input": {"name": name, "email": email}})
-    return {**_prepared(answer, "create an author", "createAuthor"), "email": email}
+    made = _prepared(api, CREATE_AUTHOR, {"input": {"name": name, "email": email}}, None, "createAuthor")
+    return {**made, "email": email}
 
 
 def new_book(api: httpx.Client, token: str, title: str | None = None, **extra: Any) -> dict[str, Any]:
     """A new book by the author `token` names."""
     book = {"title": title or unique("Book"), "genre": "FICTION", "publishedAt": PUBLISHED, **extra}
-    answer = gql(api, CREATE_BOOK, {"input": book}, token=token)
-    return _prepared(answer, "create a book", "createBook")
+    return _prepared(api, CREATE_BOOK, {"input": book}, token, "createBook")
