@@ -1,0 +1,508 @@
+"""Known-bad variants of solutions/lab10-nosql: the document-database mistakes the suite must catch.
+
+Each one is a realistic learner's bug; `catches` names the checks that must each fail on it alone.
+"""
+
+from tests.mutants import mutant, replace
+
+MAIN = "app/main.py"
+SCHEMA = "app/schema.py"
+
+LIKE = """    recipe = db.recipes.find_one_and_update(
+        {"slug": slug}, {"$inc": {"likes": 1}}, return_document=ReturnDocument.AFTER
+    )
+    if recipe is None:
+        raise not_found("recipe")
+    return {"likes": recipe["likes"]}"""
+
+ADD_TAG = """    recipe = db.recipes.find_one_and_update(
+        {"slug": slug}, {"$addToSet": {"tags": tag}}, return_document=ReturnDocument.AFTER
+    )"""
+
+REMOVE_TAG = """    recipe = db.recipes.find_one_and_update(
+        {"slug": slug}, {"$pull": {"tags": tag}}, return_document=ReturnDocument.AFTER
+    )"""
+
+EDIT = """    recipe = db.recipes.find_one_and_update(
+        {"slug": slug, "version": body.version},  # only the version the client read
+        {"$set": changes, "$inc": {"version": 1}} if changes else {"$inc": {"version": 1}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if recipe is None:
+        if db.recipes.count_documents({"slug": slug}, limit=1) == 0:
+            raise not_found("recipe")
+        raise HTTPException(status_code=409, detail="The recipe changed since you read it.")"""
+
+FIND_USERS = """@app.get("/users")
+def find_users(username: Username) -> list[dict[str, Any]]:
+    return [user_out(user) for user in db.users.find({"username": username})]"""
+
+USERNAME_INDEX = 'IndexModel([("username", ASCENDING)], unique=True, name="username_unique")'
+
+MUTANTS = [
+    # -- the API ------------------------------------------------------------------------------------------
+    mutant(
+        "user-created-200",
+        "POST /users answers 200 instead of 201 Created",
+        replace(MAIN, '@app.post("/users", status_code=201)', '@app.post("/users")'),
+        catches=["api::users"],
+    ),
+    mutant(
+        "duplicate-username-500",
+        "the DuplicateKeyError of a taken username is not caught: a 500 instead of a 409",
+        replace(
+            MAIN,
+            """    try:
+        db.users.insert_one(user)
+    except DuplicateKeyError:
+        raise HTTPException(status_code=409, detail="This username is taken.") from None
+""",
+            "    db.users.insert_one(user)\n",
+        ),
+        catches=["api::users", "indexes::unique_indexes"],
+    ),
+    mutant(
+        "unknown-author-404",
+        "an author nobody has answers 404, as if the recipe were missing",
+        replace(
+            MAIN,
+            'raise HTTPException(status_code=422, detail="No such author.")',
+            'raise HTTPException(status_code=404, detail="No such author.")',
+        ),
+        catches=["api::recipes"],
+    ),
+    mutant(
+        "taken-slug-overwrites",
+        "POST /recipes upserts by slug: a taken slug replaces the first recipe instead of a 409",
+        replace(
+            MAIN,
+            "        db.recipes.insert_one(recipe)\n",
+            '        recipe["_id"] = db.recipes.find_one_and_replace(\n'
+            '            {"slug": body.slug}, recipe, upsert=True, return_document=ReturnDocument.AFTER\n'
+            '        )["_id"]\n',
+        ),
+        catches=["api::recipes"],
+    ),
+    mutant(
+        "grams-coerced",
+        'grams is a lax int: "100" is accepted and turned into 100',
+        replace(MAIN, "grams: Annotated[StrictInt, Field(ge=1)]", "grams: Annotated[int, Field(ge=1)]"),
+        catches=["api::limits"],
+    ),
+    mutant(
+        "title-limit-199",
+        "the title's limit is off by one: 200 characters are refused",
+        replace(
+            MAIN,
+            "Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]",
+            "Title = Annotated[str, StringConstraints(min_length=1, max_length=199)]",
+        ),
+        catches=["api::limits"],
+    ),
+    mutant(
+        "newest-without-tie-break",
+        "a user's recipes are sorted by created_at alone: two of the same millisecond come in any order",
+        replace(
+            MAIN,
+            '.sort([("created_at", DESCENDING), ("_id", DESCENDING)])',
+            '.sort("created_at", DESCENDING)',
+        ),
+        catches=["api::recipes_of_user"],
+    ),
+    mutant(
+        "newest-limit-10",
+        "a user's recipes stop at 10",
+        replace(MAIN, "        .limit(20)\n", "        .limit(10)\n"),
+        catches=["api::recipes_of_user"],
+    ),
+    mutant(
+        "drafts-last-30-minutes",
+        "a draft expires after 30 minutes instead of an hour",
+        replace(MAIN, "DRAFT_LIFETIME = timedelta(hours=1)", "DRAFT_LIFETIME = timedelta(minutes=30)"),
+        catches=["api::drafts"],
+    ),
+    mutant(
+        "draft-bad-id-500",
+        "GET /drafts/{id} with something that is not an ObjectId raises InvalidId: a 500",
+        replace(
+            MAIN,
+            """    try:
+        oid = ObjectId(draft_id)
+    except InvalidId:
+        raise not_found("draft") from None
+""",
+            "    oid = ObjectId(draft_id)\n",
+        ),
+        replace(MAIN, "from bson.errors import InvalidId\n", ""),
+        catches=["api::drafts"],
+    ),
+    # -- documents ----------------------------------------------------------------------------------------
+    mutant(
+        "user-full-name",
+        "users store the name as full_name, not the contract's name",
+        replace(
+            MAIN,
+            "    user = body.model_dump()\n",
+            '    user = {"username": body.username, "full_name": body.name}\n',
+        ),
+        replace(MAIN, '"name": user["name"]}', '"name": user["full_name"]}'),
+        replace(SCHEMA, '"required": ["username", "name"],', '"required": ["username", "full_name"],'),
+        replace(
+            SCHEMA,
+            '"name": {"bsonType": "string", "minLength": 1, "maxLength": 100},\n    },\n}\n\nINGREDIENT',
+            '"full_name": {"bsonType": "string", "minLength": 1, "maxLength": 100},\n    },\n}\n\nINGREDIENT',
+        ),
+        catches=["documents::user_document"],
+    ),
+    mutant(
+        "author-by-username",
+        "recipes reference their author by username (a string), not by the user's ObjectId _id",
+        replace(MAIN, '        "author_id": author["_id"],\n', '        "author_id": author["username"],\n'),
+        replace(
+            MAIN,
+            'db.users.find_one({"_id": recipe["author_id"]})',
+            'db.users.find_one({"username": recipe["author_id"]})',
+        ),
+        replace(
+            MAIN,
+            'db.recipes.find({"author_id": author["_id"]})',
+            'db.recipes.find({"author_id": author["username"]})',
+        ),
+        replace(SCHEMA, '"author_id": {"bsonType": "objectId"},', '"author_id": {"bsonType": "string"},'),
+        catches=["documents::recipe_document"],
+    ),
+    mutant(
+        "author-copied-into-recipe",
+        "the author is embedded as a copy in each recipe and shown from there: a rename never reaches it",
+        replace(
+            MAIN,
+            '        "author_id": author["_id"],\n',
+            '        "author_id": author["_id"],\n        "author": user_out(author),\n',
+        ),
+        replace(
+            MAIN,
+            '    return recipe_out(recipe, db.users.find_one({"_id": recipe["author_id"]}))',
+            '    author = recipe.get("author")\n'
+            "    if author is None:\n"
+            '        return recipe_out(recipe, db.users.find_one({"_id": recipe["author_id"]}))\n'
+            '    return {**recipe_out(recipe, None), "author": author}',
+        ),
+        replace(
+            MAIN,
+            "    return [recipe_out(recipe, author) for recipe in newest]",
+            "    return [with_author(recipe) for recipe in newest]",
+        ),
+        catches=["documents::author_is_referenced"],
+    ),
+    mutant(
+        "tags-kept-twice",
+        "tags are stored as sent, duplicates included",
+        replace(MAIN, '"tags": list(dict.fromkeys(body.tags)),', '"tags": body.tags,'),
+        catches=["documents::recipe_document"],
+    ),
+    mutant(
+        "tags-sorted-when-shown",
+        "a recipe's tags are answered sorted, not as stored",
+        replace(
+            MAIN,
+            '        "tags": recipe["tags"],\n        "likes"',
+            '        "tags": sorted(recipe["tags"]),\n        "likes"',
+        ),
+        catches=["documents::stored_recipe_is_served"],
+    ),
+    # -- validators ---------------------------------------------------------------------------------------
+    mutant(
+        "no-drafts-validator",
+        "drafts are created without a validator (only users and recipes get one)",
+        replace(
+            SCHEMA,
+            'VALIDATORS = {"users": USERS, "recipes": RECIPES, "drafts": DRAFTS}',
+            'VALIDATORS = {"users": USERS, "recipes": RECIPES}',
+        ),
+        catches=["validators::validators_present", "validators::users_and_drafts_validators"],
+    ),
+    mutant(
+        "validation-warn",
+        "validationAction warn: bad documents are logged and stored anyway",
+        replace(
+            SCHEMA,
+            'db.create_collection(name, validator=validator, validationLevel="strict")',
+            'db.create_collection(name, validator=validator, validationAction="warn")',
+        ),
+        catches=["validators::validators_present", "validators::recipes_validator"],
+    ),
+    mutant(
+        "created-at-not-required",
+        "created_at is described but not required: a recipe without it is stored",
+        replace(
+            SCHEMA,
+            '"likes", "version", "created_at"],',
+            '"likes", "version"],',
+        ),
+        catches=["validators::recipes_validator"],
+    ),
+    mutant(
+        "ingredients-unchecked",
+        "ingredients is only required to be an array: its items are not checked",
+        replace(
+            SCHEMA,
+            '"ingredients": {"bsonType": "array", "minItems": 1, "maxItems": 50, "items": INGREDIENT},',
+            '"ingredients": {"bsonType": "array", "minItems": 1, "maxItems": 50},',
+        ),
+        catches=["validators::recipes_validator"],
+    ),
+    mutant(
+        "grams-any-number",
+        "grams is a 'number' in the validator: 1.5 passes",
+        replace(
+            SCHEMA,
+            '"grams": {"bsonType": INTEGER, "minimum": 1},',
+            '"grams": {"bsonType": "number", "minimum": 1},',
+        ),
+        catches=["validators::recipes_validator"],
+    ),
+    mutant(
+        "username-unpatterned",
+        "the users validator only asks for a string username",
+        replace(
+            SCHEMA,
+            '"username": {"bsonType": "string", "pattern": "^[a-z0-9_]{3,30}$"},',
+            '"username": {"bsonType": "string"},',
+        ),
+        catches=["validators::users_and_drafts_validators"],
+    ),
+    mutant(
+        "integers-int-only",
+        "integers must be BSON int: a long (Int64) is refused",
+        replace(SCHEMA, 'INTEGER = ["int", "long"]', 'INTEGER = "int"'),
+        catches=["validators::validators_accept_edges"],
+    ),
+    mutant(
+        "recipes-closed",
+        "the recipes validator forbids fields it does not name (additionalProperties: false)",
+        replace(
+            SCHEMA,
+            '    "properties": {\n        "slug"',
+            '    "additionalProperties": False,\n'
+            '    "properties": {\n        "_id": {"bsonType": "objectId"},\n        "slug"',
+        ),
+        catches=["validators::validators_accept_edges"],
+    ),
+    mutant(
+        "create-collection-every-start",
+        "start-up creates the collections unconditionally: the second start fails with CollectionInvalid",
+        replace(
+            SCHEMA,
+            """        if name in existing:
+            db.command("collMod", name, validator=validator, validationLevel="strict")
+        else:
+            db.create_collection(name, validator=validator, validationLevel="strict")""",
+            """        db.create_collection(name, validator=validator, validationLevel="strict")""",
+        ),
+        replace(SCHEMA, "    existing = set(db.list_collection_names())\n", ""),
+        catches=["validators::second_instance_starts"],
+    ),
+    # -- atomic updates -----------------------------------------------------------------------------------
+    mutant(
+        "likes-read-modify-write",
+        "a like reads likes, adds 1 in Python and $sets it back: concurrent likes are lost",
+        replace(
+            MAIN,
+            LIKE,
+            """    recipe = db.recipes.find_one({"slug": slug})
+    if recipe is None:
+        raise not_found("recipe")
+    likes = recipe["likes"] + 1
+    db.recipes.update_one({"_id": recipe["_id"]}, {"$set": {"likes": likes}})
+    return {"likes": likes}""",
+        ),
+        catches=["atomic::likes_burst"],
+    ),
+    mutant(
+        "likes-answer-before",
+        "a like answers the count before it (return_document BEFORE)",
+        replace(
+            MAIN,
+            '{"slug": slug}, {"$inc": {"likes": 1}}, return_document=ReturnDocument.AFTER',
+            '{"slug": slug}, {"$inc": {"likes": 1}}',
+        ),
+        catches=["atomic::likes_burst"],
+    ),
+    mutant(
+        "tags-list-rewritten",
+        "tags are read, changed in Python and $set back: concurrent changes overwrite each other",
+        replace(
+            MAIN,
+            ADD_TAG,
+            """    found = db.recipes.find_one({"slug": slug})
+    recipe = None
+    if found is not None:
+        tags = found["tags"] if tag in found["tags"] else [*found["tags"], tag]
+        recipe = db.recipes.find_one_and_update(
+            {"_id": found["_id"]}, {"$set": {"tags": tags}}, return_document=ReturnDocument.AFTER
+        )""",
+        ),
+        replace(
+            MAIN,
+            REMOVE_TAG,
+            """    found = db.recipes.find_one({"slug": slug})
+    recipe = None
+    if found is not None:
+        tags = [t for t in found["tags"] if t != tag]
+        recipe = db.recipes.find_one_and_update(
+            {"_id": found["_id"]}, {"$set": {"tags": tags}}, return_document=ReturnDocument.AFTER
+        )""",
+        ),
+        catches=["atomic::tags_burst"],
+    ),
+    mutant(
+        "tags-pushed",
+        "$push instead of $addToSet: a tag added twice is stored twice",
+        replace(MAIN, '{"$addToSet": {"tags": tag}}', '{"$push": {"tags": tag}}'),
+        catches=["atomic::tags"],
+    ),
+    mutant(
+        "remove-absent-tag-404",
+        "DELETE of a tag the recipe does not have answers 404",
+        replace(
+            MAIN,
+            '{"slug": slug}, {"$pull": {"tags": tag}}',
+            '{"slug": slug, "tags": tag}, {"$pull": {"tags": tag}}',
+        ),
+        catches=["atomic::tags"],
+    ),
+    mutant(
+        "version-checked-in-python",
+        "PATCH compares the version in Python, then updates by slug: overlapping edits all win",
+        replace(
+            MAIN,
+            EDIT,
+            """    current = db.recipes.find_one({"slug": slug})
+    if current is None:
+        raise not_found("recipe")
+    if current["version"] != body.version:
+        raise HTTPException(status_code=409, detail="The recipe changed since you read it.")
+    recipe = db.recipes.find_one_and_update(
+        {"slug": slug},
+        {"$set": {**changes, "version": body.version + 1}},
+        return_document=ReturnDocument.AFTER,
+    )""",
+        ),
+        catches=["atomic::edit_burst"],
+    ),
+    mutant(
+        "version-not-incremented",
+        "PATCH checks the version but never adds 1 to it",
+        replace(
+            MAIN,
+            '{"$set": changes, "$inc": {"version": 1}} if changes else {"$inc": {"version": 1}},',
+            '{"$set": changes} if changes else {"$set": {}},',
+        ),
+        catches=["atomic::edit_with_version", "atomic::edit_burst"],
+    ),
+    mutant(
+        "edit-unknown-409",
+        "PATCH of a slug nobody has answers 409, not 404",
+        replace(
+            MAIN,
+            """        if db.recipes.count_documents({"slug": slug}, limit=1) == 0:
+            raise not_found("recipe")
+""",
+            "",
+        ),
+        catches=["atomic::edit_with_version"],
+    ),
+    # -- indexes ------------------------------------------------------------------------------------------
+    mutant(
+        "slug-index-not-unique",
+        "the slug index is not unique: nothing stops a second recipe with the same slug",
+        replace(
+            SCHEMA,
+            'IndexModel([("slug", ASCENDING)], unique=True, name="slug_unique")',
+            'IndexModel([("slug", ASCENDING)], name="slug")',
+        ),
+        catches=["indexes::unique_indexes"],
+    ),
+    mutant(
+        "username-checked-first",
+        "no index on username: 'is it taken?' is asked before the insert, which a burst races through",
+        replace(SCHEMA, f'    "users": [{USERNAME_INDEX}],\n', ""),
+        replace(
+            MAIN,
+            "    try:\n        db.users.insert_one(user)\n",
+            '    try:\n        if db.users.find_one({"username": user["username"]}):\n'
+            '            raise DuplicateKeyError("taken")\n        db.users.insert_one(user)\n',
+        ),
+        catches=["indexes::unique_indexes", "indexes::lookups_use_indexes"],
+    ),
+    mutant(
+        "compound-index-reversed",
+        "the compound index puts the sort field first: (created_at, author_id)",
+        replace(
+            SCHEMA,
+            '[("author_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]',
+            '[("created_at", DESCENDING), ("author_id", ASCENDING), ("_id", DESCENDING)]',
+        ),
+        catches=["indexes::author_newest_uses_compound_index"],
+    ),
+    mutant(
+        "ttl-an-hour-late",
+        "the TTL index waits an hour past expires_at (expireAfterSeconds 3600)",
+        replace(SCHEMA, "expireAfterSeconds=0", "expireAfterSeconds=3600"),
+        catches=["indexes::ttl_index"],
+    ),
+    mutant(
+        "expired-draft-shown",
+        "GET /drafts/{id} trusts the TTL monitor: an expired draft is shown until the server deletes it",
+        replace(
+            MAIN,
+            'db.drafts.find_one({"_id": oid, "expires_at": {"$gt": datetime.now(UTC)}})',
+            'db.drafts.find_one({"_id": oid})',
+        ),
+        catches=["indexes::expired_draft_is_gone"],
+    ),
+    # -- injection ----------------------------------------------------------------------------------------
+    mutant(
+        "author-any-json",
+        "author accepts any JSON value and goes straight into find_one: {'$ne': null} finds a user",
+        replace(
+            MAIN,
+            "    author: Username  # a plain string",
+            "    author: Username | dict[str, Any]  # a plain string",
+        ),
+        catches=["injection::json_operators"],
+    ),
+    mutant(
+        "version-any-json",
+        "version accepts any JSON value: {'$gte': 0} matches every version",
+        replace(
+            MAIN,
+            "class RecipeEdit(BaseModel):\n    version: StrictInt",
+            "class RecipeEdit(BaseModel):\n    version: StrictInt | dict[str, Any]",
+        ),
+        catches=["injection::json_operators"],
+    ),
+    mutant(
+        "query-brackets-parsed",
+        "GET /users turns username[$op]=v into an operator, as qs does in Express",
+        replace(
+            MAIN,
+            FIND_USERS,
+            """@app.get("/users")
+def find_users(request: Request) -> list[dict[str, Any]]:
+    query: dict[str, Any] = {}
+    for key, value in request.query_params.items():
+        field, _, operator = key.partition("[")
+        query[field] = {operator.rstrip("]"): value} if operator else value
+    if "username" not in query:
+        raise HTTPException(status_code=422, detail="username is required.")
+    return [user_out(user) for user in db.users.find(query)]""",
+        ),
+        replace(
+            MAIN,
+            "from fastapi import FastAPI, HTTPException, Path",
+            "from fastapi import FastAPI, HTTPException, Path, Request",
+        ),
+        catches=["injection::query_operators"],
+    ),
+]
