@@ -114,9 +114,9 @@ def _cases(username: str) -> tuple[list[tuple[str, str, dict]], list[tuple[str, 
         return recipe_body(username, **extra)
 
     accepted = [
-        ("a username of 3 characters", "/users", {"username": tag("")[:3], "name": "A"}),
+        ("a username of 3 characters", "/users", {"username": "a" + tag("")[:2], "name": "A"}),
         ("a username of 30 characters", "/users", {"username": (tag("u_") * 3)[:30], "name": "n" * 100}),
-        ("a slug of 3 characters", "/recipes", recipe(slug=tag("")[:3])),
+        ("a slug of 3 characters", "/recipes", recipe(slug="a" + tag("")[:2])),
         ("a slug of 60 characters", "/recipes", recipe(slug=(tag("r-") * 6)[:60])),
         ("a title of 200 characters", "/recipes", recipe(title="t" * 200)),
         ("50 ingredients", "/recipes", recipe(ingredients=[ingredient] * 50)),
@@ -125,6 +125,8 @@ def _cases(username: str) -> tuple[list[tuple[str, str, dict]], list[tuple[str, 
             "/recipes",
             recipe(ingredients=[{"name": "i" * 100, "grams": 1}]),
         ),
+        ("20 tags", "/recipes", recipe(tags=[f"t{i}" for i in range(20)])),
+        ("a tag of 30 characters", "/recipes", recipe(tags=["t" * 30])),
         ("no tags", "/recipes", {k: v for k, v in recipe().items() if k != "tags"}),
     ]
     refused = [
@@ -150,6 +152,8 @@ def _cases(username: str) -> tuple[list[tuple[str, str, dict]], list[tuple[str, 
             recipe(ingredients=[{"name": "i" * 101, "grams": 1}]),
         ),
         ("a tag in upper case", "/recipes", recipe(tags=["Sweet"])),
+        ("21 tags", "/recipes", recipe(tags=[f"t{i}" for i in range(21)])),
+        ("a tag of 31 characters", "/recipes", recipe(tags=["t" * 31])),
     ]
     return accepted, refused
 
