@@ -436,6 +436,12 @@ MUTANTS = [
         catches=["indexes::unique_indexes", "indexes::lookups_use_indexes"],
     ),
     mutant(
+        "slug-without-index",
+        "no index on slug: uniqueness is checked in code and every lookup or page reads the collection",
+        replace(SCHEMA, '        IndexModel([("slug", ASCENDING)], unique=True, name="slug_unique"),\n', ""),
+        catches=["indexes::unique_indexes", "indexes::lookups_use_indexes", "indexes::slug_range_uses_index"],
+    ),
+    mutant(
         "compound-index-reversed",
         "the compound index puts the sort field first: (created_at, author_id)",
         replace(
@@ -460,6 +466,94 @@ MUTANTS = [
             'db.drafts.find_one({"_id": oid})',
         ),
         catches=["indexes::expired_draft_is_gone"],
+    ),
+    # -- aggregation --------------------------------------------------------------------------------------
+    mutant(
+        "tag-counts-of-everyone",
+        "the pipeline forgets to $match the user's recipes: every user's recipes are counted",
+        replace(
+            MAIN,
+            '        {"$match": {"author_id": author["_id"]}},\n        {"$unwind"',
+            '        {"$unwind"',
+        ),
+        catches=["aggregation::tag_counts"],
+    ),
+    mutant(
+        "tag-counts-without-unwind",
+        "$group by the tags array without $unwind: a recipe's whole list of tags is one group",
+        replace(MAIN, '        {"$unwind": "$tags"},  # one document per (recipe, tag)\n', ""),
+        catches=["aggregation::tag_counts"],
+    ),
+    mutant(
+        "tag-order-without-likes",
+        "ties on recipes are broken by name only: likes are not part of the sort",
+        replace(
+            MAIN, '{"$sort": {"recipes": -1, "likes": -1, "_id": 1}}', '{"$sort": {"recipes": -1, "_id": 1}}'
+        ),
+        catches=["aggregation::tag_order"],
+    ),
+    # -- pagination ---------------------------------------------------------------------------------------
+    mutant(
+        "pages-by-skip",
+        "the page after a slug skips as many recipes as come up to it: inserts and deletes shift pages",
+        replace(
+            MAIN,
+            """    if after is not None:
+        bounds["$gt"] = after
+    found = list(db.recipes.find({"slug": bounds}).sort("slug", ASCENDING).limit(limit + 1))""",
+            """    skip = 0
+    if after is not None:
+        skip = db.recipes.count_documents({"slug": {**bounds, "$lte": after}})
+    found = list(db.recipes.find({"slug": bounds}).sort("slug", ASCENDING).skip(skip).limit(limit + 1))""",
+        ),
+        catches=["pagination::stable_pages"],
+    ),
+    mutant(
+        "next-on-every-full-page",
+        "next is set whenever a page is full, so a full last page is followed by an empty one",
+        replace(
+            MAIN,
+            '"next": page[-1]["slug"] if len(found) > limit else None',
+            '"next": page[-1]["slug"] if len(page) == limit else None',
+        ),
+        catches=["pagination::walk"],
+    ),
+    mutant(
+        "prefix-without-upper-bound",
+        "the prefix is only a lower bound ($gte): slugs after the prefix's range come too",
+        replace(
+            MAIN,
+            """    if prefix:  # slugs are [a-z0-9-]: the prefix with its last character + 1 bounds them
+        bounds["$lt"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+""",
+            "",
+        ),
+        catches=["pagination::walk"],
+    ),
+    mutant(
+        "prefix-as-regex",
+        "any prefix is accepted and becomes an unescaped $regex: '.' and '^' are operators",
+        replace(
+            MAIN,
+            'Prefix = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{0,60}$")]',
+            "Prefix = Annotated[str, StringConstraints(max_length=60)]",
+        ),
+        replace(
+            MAIN,
+            """    bounds: dict[str, str] = {"$gte": prefix}
+    if prefix:  # slugs are [a-z0-9-]: the prefix with its last character + 1 bounds them
+        bounds["$lt"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+""",
+            """    bounds: dict[str, str] = {"$regex": "^" + prefix}
+""",
+        ),
+        catches=["pagination::bad_parameters"],
+    ),
+    mutant(
+        "limit-unbounded",
+        "limit has no upper bound: limit=101 (or a million) is accepted",
+        replace(MAIN, "Limit = Annotated[int, Query(ge=1, le=100)]", "Limit = Annotated[int, Query(ge=1)]"),
+        catches=["pagination::bad_parameters"],
     ),
     # -- injection ----------------------------------------------------------------------------------------
     mutant(

@@ -19,7 +19,7 @@ from grader.checks import setup_failed
 from grader.runners.base import RunningApp
 from grader.services.mongodb import mongo_client
 
-ORDER = ["api", "documents", "validators", "atomic", "indexes", "injection"]
+ORDER = ["api", "documents", "validators", "atomic", "indexes", "aggregation", "pagination", "injection"]
 
 USERS = 5_000
 RECIPES = 20_000

@@ -105,6 +105,27 @@ def test_lookups_use_indexes(mongo, seeded):
 
 
 @check(
+    "explain() of a page of recipes by slug prefix scans the slug index",
+    points=2,
+    rules=["R6.2"],
+    hint="A range on slug ($gte the prefix, $lt the next prefix, $gt the last slug seen), sorted by slug, "
+    "is one walk along an index on slug: the unique index of slug serves it.",
+)
+def test_slug_range_uses_index(mongo, seeded):
+    prefix = seeded.slug[:-1]
+    query = {"slug": {"$gte": prefix, "$lt": prefix[:-1] + chr(ord(prefix[-1]) + 1), "$gt": seeded.slug}}
+    explained = mongo.recipes.find(query).sort("slug", 1).limit(21).explain()
+    scans = index_scans(explained, mongo.recipes.index_information())
+    expect(
+        any(keys[:1] == ["slug"] for keys in scans),
+        f"recipes.find({query}).sort('slug', 1).limit(21).explain() on "
+        f"{mongo.recipes.estimated_document_count()} recipes: no index scan on slug.",
+        expected="IXSCAN on an index beginning with slug",
+        actual=outline(winning(explained)),
+    )
+
+
+@check(
     "explain() of an author's newest recipes scans an index on (author_id, created_at)",
     points=4,
     rules=["R6.2"],

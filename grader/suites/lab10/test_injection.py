@@ -12,7 +12,7 @@ OPERATORS = [{"$ne": None}, {"$gt": ""}]
 @check(
     "An operator object where the contract wants a string or an integer is refused with 422",
     points=5,
-    rules=["R7.1"],
+    rules=["R9.1"],
     hint='Type every member at the edge (a Pydantic str or StrictInt): {"$ne": null} as the author makes '
     "find_one({'username': author}) match any user, and {\"$gte\": 0} as the version makes the version "
     "filter match every version.",
@@ -57,7 +57,7 @@ def test_json_operators(api, mongo):
 @check(
     "Query parameters are strings: ?username[$ne]=x is never an operator",
     points=4,
-    rules=["R7.2"],
+    rules=["R9.2"],
     hint="Read username as one plain string parameter. Never turn bracket keys (username[$ne]) into "
     "operators, nor parse a value as JSON: GET /users without username answers 422, and a username "
     "nobody has finds nobody.",

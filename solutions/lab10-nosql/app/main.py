@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from fastapi import FastAPI, HTTPException, Path
+from fastapi import FastAPI, HTTPException, Path, Query
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
-from pymongo import DESCENDING, MongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.schema import prepare
@@ -27,6 +27,8 @@ Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{3,30}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{3,60}$")]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,30}$")]
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Prefix = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{0,60}$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
 DRAFT_LIFETIME = timedelta(hours=1)
 
 
@@ -134,6 +136,40 @@ def recipes_of(username: Username) -> list[dict[str, Any]]:
         .limit(20)
     )
     return [recipe_out(recipe, author) for recipe in newest]
+
+
+@app.get("/users/{username}/tags")
+def tags_of(username: Username) -> list[dict[str, Any]]:
+    author = db.users.find_one({"username": username})
+    if author is None:
+        raise not_found("user")
+    pipeline = [
+        {"$match": {"author_id": author["_id"]}},
+        {"$unwind": "$tags"},  # one document per (recipe, tag)
+        {"$group": {"_id": "$tags", "recipes": {"$sum": 1}, "likes": {"$sum": "$likes"}}},
+        {"$sort": {"recipes": -1, "likes": -1, "_id": 1}},
+        {"$project": {"_id": 0, "tag": "$_id", "recipes": 1, "likes": 1}},
+    ]
+    return list(db.recipes.aggregate(pipeline))
+
+
+@app.get("/recipes")
+def list_recipes(prefix: Prefix = "", after: Slug | None = None, limit: Limit = 20) -> dict[str, Any]:
+    # A range on the unique slug index: the page after `after` starts right after it, however many
+    # recipes were added or removed before it meanwhile (skip would shift), and reads only the page.
+    bounds: dict[str, str] = {"$gte": prefix}
+    if prefix:  # slugs are [a-z0-9-]: the prefix with its last character + 1 bounds them
+        bounds["$lt"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if after is not None:
+        bounds["$gt"] = after
+    found = list(db.recipes.find({"slug": bounds}).sort("slug", ASCENDING).limit(limit + 1))
+    page = found[:limit]
+    ids = list({recipe["author_id"] for recipe in page})
+    authors = {user["_id"]: user for user in db.users.find({"_id": {"$in": ids}})}
+    return {
+        "items": [recipe_out(recipe, authors.get(recipe["author_id"])) for recipe in page],
+        "next": page[-1]["slug"] if len(found) > limit else None,
+    }
 
 
 @app.post("/recipes", status_code=201)

@@ -272,6 +272,35 @@ async def tags(request: Request) -> JSONResponse:
     return JSONResponse({"tags": after["tags"]}) if after else error(404, "no such recipe")
 
 
+async def tag_counts(request: Request) -> JSONResponse:
+    user = await db.users.find_one({"username": request.path_params["username"]})
+    if user is None:
+        return error(404, "no such user")
+    pipeline = [
+        {"$match": {"author_id": user["_id"], "tags.0": {"$exists": True}}},
+        {"$unwind": "$tags"},
+        {"$group": {"_id": "$tags", "n": {"$sum": 1}, "total": {"$sum": "$likes"}}},
+        {"$sort": {"n": -1, "total": -1, "_id": 1}},
+    ]
+    rows = [r async for r in db.recipes.aggregate(pipeline)]
+    return JSONResponse([{"tag": r["_id"], "recipes": r["n"], "likes": r["total"]} for r in rows])
+
+
+async def list_recipes(request: Request) -> JSONResponse:
+    params = request.query_params
+    prefix, after, limit = params.get("prefix", ""), params.get("after"), params.get("limit", "20")
+    need(re.fullmatch(r"[a-z0-9-]{0,60}", prefix) is not None, "prefix has the wrong form")
+    need(after is None or SLUG.fullmatch(after) is not None, "after is not a slug")
+    need(limit.isdigit() and 1 <= int(limit) <= 100, "limit is 1 to 100")
+    condition: dict[str, Any] = {"$regex": "^" + re.escape(prefix)}  # anchored: a prefix
+    if after is not None:
+        condition["$gt"] = after
+    rows = [r async for r in db.recipes.find({"slug": condition}).sort("slug", 1).limit(int(limit) + 1)]
+    page = rows[: int(limit)]
+    found = await with_authors({"_id": {"$in": [r["_id"] for r in page]}}, {"slug": 1})
+    return JSONResponse({"items": found, "next": page[-1]["slug"] if len(rows) > int(limit) else None})
+
+
 def show_draft(draft: dict) -> dict:
     return {"id": str(draft["_id"]), "title": draft["title"], "expires_at": draft["expires_at"].isoformat()}
 
@@ -306,7 +335,9 @@ app = Starlette(
         Route("/health", health),
         Route("/users", users, methods=["GET", "POST"]),
         Route("/users/{username}/recipes", user_recipes),
+        Route("/users/{username}/tags", tag_counts),
         Route("/recipes", create_recipe, methods=["POST"]),
+        Route("/recipes", list_recipes, methods=["GET"]),
         Route("/recipes/{slug}", recipe, methods=["GET", "PATCH"]),
         Route("/recipes/{slug}/likes", likes, methods=["POST"]),
         Route("/recipes/{slug}/tags/{tag}", tags, methods=["PUT", "DELETE"]),
