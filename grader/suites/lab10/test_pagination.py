@@ -17,7 +17,7 @@ def _seed(api, mongo, count: int) -> tuple[str, list[str]]:
     user = new_user(api)
     slugs = [f"{prefix}-{i:03d}" for i in range(count)] + [f"{prefix}{i}" for i in range(3)]
     random.Random(count).shuffle(slugs)
-    near = [prefix[:-1] + chr(ord(prefix[-1]) + 1) + "-x", prefix[:-1] + "-y"]
+    near = [prefix[:-1] + "z-x", prefix[:-1] + "-y"]  # just after and just before the prefix's range
     author = ObjectId(user["id"])
     mongo.recipes.insert_many([stored_recipe(author, slug=slug) for slug in slugs + near])
     return prefix, sorted(slugs)

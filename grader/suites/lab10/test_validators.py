@@ -59,7 +59,7 @@ def _bad_recipes() -> list[tuple[str, dict]]:
     ingredient = {"name": "salt", "grams": 1}
 
     def bad(**extra: object) -> dict:
-        return stored_recipe(ObjectId(), **extra)
+        return {**stored_recipe(ObjectId()), **extra}
 
     return [
         *cases,
