@@ -100,12 +100,12 @@ MUTANTS = [
         catches=["api::limits"],
     ),
     mutant(
-        "newest-without-tie-break",
-        "a user's recipes are sorted by created_at alone: two of the same millisecond come in any order",
+        "newest-ties-oldest-first",
+        "of two recipes with the same created_at, the smaller _id comes first",
         replace(
             MAIN,
             '.sort([("created_at", DESCENDING), ("_id", DESCENDING)])',
-            '.sort("created_at", DESCENDING)',
+            '.sort([("created_at", DESCENDING), ("_id", ASCENDING)])',
         ),
         catches=["api::recipes_of_user"],
     ),
@@ -494,17 +494,16 @@ MUTANTS = [
     ),
     # -- pagination ---------------------------------------------------------------------------------------
     mutant(
-        "pages-by-skip",
-        "the page after a slug skips as many recipes as come up to it: inserts and deletes shift pages",
+        "after-must-exist",
+        "the page after a slug looks that recipe up first: once it is deleted, the walk starts over",
         replace(
             MAIN,
             """    if after is not None:
         bounds["$gt"] = after
-    found = list(db.recipes.find({"slug": bounds}).sort("slug", ASCENDING).limit(limit + 1))""",
-            """    skip = 0
-    if after is not None:
-        skip = db.recipes.count_documents({"slug": {**bounds, "$lte": after}})
-    found = list(db.recipes.find({"slug": bounds}).sort("slug", ASCENDING).skip(skip).limit(limit + 1))""",
+""",
+            """    if after is not None and db.recipes.find_one({"slug": after}) is not None:
+        bounds["$gt"] = after
+""",
         ),
         catches=["pagination::stable_pages"],
     ),

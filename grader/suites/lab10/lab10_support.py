@@ -143,3 +143,20 @@ def winning(explained: dict[str, Any]) -> Any:
 
 def page_of(items: Any) -> list[str]:
     return [item.get("slug") if isinstance(item, dict) else item for item in items]
+
+
+def warm_clients(new_api: Any, n: int, path: str = "/health") -> list[httpx.Client]:
+    """`n` clients whose connections are open, after `n` GETs of `path` at once: the app's own pool of
+    database connections has grown to serve them, so a burst that follows runs side by side instead
+    of queueing for the few connections a fresh pool has (which would hide a race)."""
+    from grader.concurrency import burst
+
+    clients = [new_api() for _ in range(n)]
+    for result in burst(n, lambda i: clients[i].get(path)):
+        if not isinstance(result, httpx.Response) or result.status_code != 200:
+            setup_failed(
+                f"GET {path} failed while the grader opened {n} connections: {result!r}"[:200],
+                cause=f"GET {path} failed",
+                hint=f"GET {path} must answer 200; the checks about it say what is wrong.",
+            )
+    return clients

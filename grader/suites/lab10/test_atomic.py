@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from lab10_support import new_recipe, tag
+from lab10_support import new_recipe, tag, warm_clients
 
 from grader.checks import check, describe, expect, expect_status, json_body
 from grader.concurrency import burst
 
 LIKES = 50
 TAGS = 20
-EDITS = 12
+EDITS = 60
 
 
 def _statuses(results: list) -> list:
@@ -27,7 +27,7 @@ def _statuses(results: list) -> list:
 def test_likes_burst(api, new_api, mongo):
     slug = new_recipe(api)["slug"]
     mongo.recipes.update_one({"slug": slug}, {"$set": {"likes": 1000}})
-    clients = [new_api() for _ in range(LIKES)]
+    clients = warm_clients(new_api, LIKES, f"/recipes/{slug}")
     results = burst(LIKES, lambda i: clients[i].post(f"/recipes/{slug}/likes"))
     statuses = _statuses(results)
     expect(
@@ -97,7 +97,7 @@ def test_tags(api, mongo):
 def test_tags_burst(api, new_api, mongo):
     slug = new_recipe(api, tags=[])["slug"]
     first = [f"t{i}" for i in range(TAGS)]
-    clients = [new_api() for _ in range(TAGS)]
+    clients = warm_clients(new_api, TAGS, f"/recipes/{slug}")
     results = burst(TAGS, lambda i: clients[i].put(f"/recipes/{slug}/tags/{first[i]}"))
     stored = (mongo.recipes.find_one({"slug": slug}) or {}).get("tags") or []
     expect(
@@ -174,15 +174,18 @@ def test_edit_with_version(api, mongo):
 
 
 @check(
-    "Of 12 edits sent at once with the same version, exactly one wins and the others answer 409",
+    "Of 60 edits sent at once with the same version, exactly one wins and the others answer 409",
     points=5,
     rules=["R5.3"],
     hint="Checking the version in Python and then updating lets every overlapping request see the old "
     "version and win. Only a filter with the version, in the same update, lets exactly one through.",
 )
 def test_edit_burst(api, new_api, mongo):
-    slug = new_recipe(api)["slug"]
-    clients = [new_api() for _ in range(EDITS)]
+    # A large recipe: each edit that reads it first takes a little longer to do so.
+    slug = new_recipe(api, ingredients=[{"name": f"{i:03d}" + "i" * 97, "grams": 1 + i} for i in range(50)])[
+        "slug"
+    ]
+    clients = warm_clients(new_api, EDITS, f"/recipes/{slug}")
     titles = [f"Edit {i}" for i in range(EDITS)]
     results = burst(
         EDITS, lambda i: clients[i].patch(f"/recipes/{slug}", json={"version": 1, "title": titles[i]})

@@ -13,6 +13,7 @@ from lab10_support import (
     outline,
     stored_user,
     tag,
+    warm_clients,
     winning,
 )
 
@@ -61,7 +62,7 @@ def test_unique_indexes(api, new_api, mongo):
         actual=twin,
     )
     username = tag("same_")
-    clients = [new_api() for _ in range(SAME_TIME)]
+    clients = warm_clients(new_api, SAME_TIME, f"/users?username={user['username']}")
     results = burst(
         SAME_TIME, lambda i: clients[i].post("/users", json={"username": username, "name": f"Twin {i}"})
     )
