@@ -143,7 +143,7 @@ def tags_of(username: Username) -> list[dict[str, Any]]:
     author = db.users.find_one({"username": username})
     if author is None:
         raise not_found("user")
-    pipeline = [
+    pipeline: list[dict[str, Any]] = [
         {"$match": {"author_id": author["_id"]}},
         {"$unwind": "$tags"},  # one document per (recipe, tag)
         {"$group": {"_id": "$tags", "recipes": {"$sum": 1}, "likes": {"$sum": "$likes"}}},
@@ -249,7 +249,7 @@ def remove_tag(slug: Slug, tag: Annotated[Tag, Path()]) -> dict[str, list[str]]:
 
 @app.post("/drafts", status_code=201)
 def create_draft(body: DraftIn) -> dict[str, str]:
-    draft = {"title": body.title, "expires_at": now() + DRAFT_LIFETIME}
+    draft: dict[str, Any] = {"title": body.title, "expires_at": now() + DRAFT_LIFETIME}
     db.drafts.insert_one(draft)
     return {"id": str(draft["_id"]), "title": draft["title"], "expires_at": draft["expires_at"].isoformat()}
 
