@@ -1,9 +1,10 @@
+# ruff: noqa: E501 - the blind mutants quote their writers verbatim, some lines longer than the limit
 """Known-bad variants of solutions/lab10-nosql: the document-database mistakes the suite must catch.
 
 Each one is a realistic learner's bug; `catches` names the checks that must each fail on it alone.
 """
 
-from tests.mutants import mutant, replace
+from tests.mutants import blind, mutant, replace
 
 MAIN = "app/main.py"
 SCHEMA = "app/schema.py"
@@ -597,5 +598,196 @@ def find_users(request: Request) -> list[dict[str, Any]]:
             "from fastapi import FastAPI, HTTPException, Path, Request",
         ),
         catches=["injection::query_operators"],
+    ),
+    blind(
+        "likes-inc-then-separate-read",
+        (
+            "I used update_one with $inc so no like is lost, then read the recipe back to answer the "
+            "new count; the two steps looked equivalent to find_one_and_update."
+        ),
+        replace(
+            "app/main.py",
+            '    recipe = db.recipes.find_one_and_update(\n        {"slug": slug}, {"$inc": {"likes": 1}}, return_document=ReturnDocument.AFTER\n    )\n    if recipe is None:\n        raise not_found("recipe")\n    return {"likes": recipe["likes"]}\n',
+            '    result = db.recipes.update_one({"slug": slug}, {"$inc": {"likes": 1}})\n    if result.matched_count == 0:\n        raise not_found("recipe")\n    recipe = db.recipes.find_one({"slug": slug}, {"likes": 1})\n    return {"likes": recipe["likes"]}\n',
+        ),
+        catches=["atomic::likes_burst"],
+        rules=["R5.1"],
+    ),
+    blind(
+        "add-tag-read-modify-write",
+        (
+            "I read the recipe, appended the tag in Python only if it was missing, and wrote the tag "
+            "list back with $set; it never stores a tag twice when I try it by hand."
+        ),
+        replace(
+            "app/main.py",
+            '    recipe = db.recipes.find_one_and_update(\n        {"slug": slug}, {"$addToSet": {"tags": tag}}, return_document=ReturnDocument.AFTER\n    )\n',
+            '    recipe = db.recipes.find_one({"slug": slug})\n    if recipe is not None and tag not in recipe["tags"]:\n        recipe["tags"].append(tag)\n        db.recipes.update_one({"_id": recipe["_id"]}, {"$set": {"tags": recipe["tags"]}})\n',
+        ),
+        catches=["atomic::tags_burst"],
+        rules=["R5.2"],
+    ),
+    blind(
+        "patch-version-checked-before-update",
+        (
+            "I load the recipe, compare its version with the one sent (409 if different, 404 if no "
+            "recipe), then update it by _id with $set and $inc on version; clearer than guessing why "
+            "nothing matched."
+        ),
+        replace(
+            "app/main.py",
+            '    recipe = db.recipes.find_one_and_update(\n        {"slug": slug, "version": body.version},  # only the version the client read\n        {"$set": changes, "$inc": {"version": 1}} if changes else {"$inc": {"version": 1}},\n        return_document=ReturnDocument.AFTER,\n    )\n    if recipe is None:\n        if db.recipes.count_documents({"slug": slug}, limit=1) == 0:\n            raise not_found("recipe")\n        raise HTTPException(status_code=409, detail="The recipe changed since you read it.")\n    return with_author(recipe)\n',
+            '    current = db.recipes.find_one({"slug": slug})\n    if current is None:\n        raise not_found("recipe")\n    if current["version"] != body.version:  # only the version the client read\n        raise HTTPException(status_code=409, detail="The recipe changed since you read it.")\n    recipe = db.recipes.find_one_and_update(\n        {"_id": current["_id"]},\n        {"$set": changes, "$inc": {"version": 1}} if changes else {"$inc": {"version": 1}},\n        return_document=ReturnDocument.AFTER,\n    )\n    return with_author(recipe)\n',
+        ),
+        catches=["atomic::edit_burst"],
+        rules=["R5.3"],
+    ),
+    blind(
+        "author-index-sort-key-first",
+        (
+            "I put created_at first in the compound index so the newest-first sort comes straight from "
+            "the index, with author_id after it; the query still shows an IXSCAN."
+        ),
+        replace(
+            "app/schema.py",
+            '[("author_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], name="author_newest"',
+            '[("created_at", DESCENDING), ("author_id", ASCENDING), ("_id", DESCENDING)], name="author_newest"',
+        ),
+        catches=["indexes::author_newest_uses_compound_index"],
+        rules=["R6.2"],
+    ),
+    blind(
+        "recipes-validator-tags-optional",
+        (
+            "tags are optional in POST /recipes (default []), so I left tags out of the validator's "
+            "required list; its items are still checked to be strings when present."
+        ),
+        replace(
+            "app/schema.py",
+            '"required": ["slug", "title", "author_id", "ingredients", "tags", "likes", "version", "created_at"],',
+            '"required": ["slug", "title", "author_id", "ingredients", "likes", "version", "created_at"],',
+        ),
+        catches=["pagination::bad_parameters", "validators::recipes_validator"],
+        rules=["R3.2"],
+    ),
+    blind(
+        "users-validator-pattern-unanchored",
+        (
+            "I wrote the username pattern without ^ and $, thinking a $jsonSchema pattern has to match "
+            "the whole string like Pydantic's does."
+        ),
+        replace(
+            "app/schema.py",
+            '"username": {"bsonType": "string", "pattern": "^[a-z0-9_]{3,30}$"},',
+            '"username": {"bsonType": "string", "pattern": "[a-z0-9_]{3,30}"},',
+        ),
+        catches=["validators::users_and_drafts_validators"],
+        rules=["R3.3"],
+    ),
+    blind(
+        "validator-integers-int32-only",
+        (
+            'PyMongo stores small Python ints as BSON int, so I required bsonType "int" for grams, '
+            "likes and version; everything my app writes passes."
+        ),
+        replace(
+            "app/schema.py",
+            'INTEGER = ["int", "long"]',
+            'INTEGER = "int"',
+        ),
+        catches=["validators::validators_accept_edges"],
+        rules=["R3.4"],
+    ),
+    blind(
+        "grams-lax-int",
+        (
+            "I typed grams as a plain int with ge=1; Pydantic refuses 1.5 anyway, so I thought "
+            "StrictInt was not needed."
+        ),
+        replace(
+            "app/main.py",
+            "    grams: Annotated[StrictInt, Field(ge=1)]",
+            "    grams: Annotated[int, Field(ge=1)]",
+        ),
+        catches=["api::limits"],
+        rules=["R4.3"],
+    ),
+    blind(
+        "author-untyped-checked-by-lookup",
+        (
+            "The author has to exist in users anyway, so I left the author member untyped and let the "
+            "find_one decide: an unknown author finds nothing and answers 422."
+        ),
+        replace(
+            "app/main.py",
+            '    author: Username  # a plain string: {"$ne": null} is refused here, never reaches a filter',
+            "    author: Any  # checked against users below: an unknown author answers 422",
+        ),
+        catches=["injection::json_operators"],
+        rules=["R9.1"],
+    ),
+    blind(
+        "ttl-expire-after-lifetime",
+        ("A draft lives one hour, so I gave the TTL index on expires_at expireAfterSeconds=3600."),
+        replace(
+            "app/schema.py",
+            'IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="drafts_ttl")',
+            'IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=3600, name="drafts_ttl")',
+        ),
+        catches=["indexes::ttl_index"],
+        rules=["R6.3"],
+    ),
+    blind(
+        "tags-pipeline-project-before-sort",
+        (
+            "I renamed _id to tag with $project right after $group and sorted last, keeping the same "
+            "sort spec; the counts come out sorted."
+        ),
+        replace(
+            "app/main.py",
+            '        {"$sort": {"recipes": -1, "likes": -1, "_id": 1}},\n        {"$project": {"_id": 0, "tag": "$_id", "recipes": 1, "likes": 1}},\n',
+            '        {"$project": {"_id": 0, "tag": "$_id", "recipes": 1, "likes": 1}},\n        {"$sort": {"recipes": -1, "likes": -1, "_id": 1}},\n',
+        ),
+        catches=["aggregation::tag_order"],
+        rules=["R7.2"],
+    ),
+    blind(
+        "newest-by-objectid",
+        (
+            "An ObjectId starts with its creation time, so I sorted a user's recipes by _id descending "
+            "for newest first instead of by created_at."
+        ),
+        replace(
+            "app/main.py",
+            '        .sort([("created_at", DESCENDING), ("_id", DESCENDING)])\n',
+            '        .sort("_id", DESCENDING)  # ObjectIds grow with time: newest first\n',
+        ),
+        catches=["api::recipes_of_user"],
+        rules=["R4.4"],
+    ),
+    blind(
+        "prefix-regex-unanchored",
+        (
+            "I matched the prefix with $regex; slugs only hold [a-z0-9-] so there was nothing to "
+            "escape, and I forgot the ^ anchor."
+        ),
+        replace(
+            "app/main.py",
+            '    bounds: dict[str, str] = {"$gte": prefix}\n    if prefix:  # slugs are [a-z0-9-]: the prefix with its last character + 1 bounds them\n        bounds["$lt"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)\n',
+            '    bounds: dict[str, str] = {"$regex": prefix}  # slugs are [a-z0-9-]: nothing to escape\n',
+        ),
+        catches=["pagination::stable_pages", "pagination::walk"],
+        rules=["R8.1"],
+    ),
+    blind(
+        "tags-dedup-with-set",
+        ("I removed duplicate tags with list(set(...)); one or two tags look right."),
+        replace(
+            "app/main.py",
+            '        "tags": list(dict.fromkeys(body.tags)),',
+            '        "tags": list(set(body.tags)),',
+        ),
+        catches=["api::recipes", "documents::recipe_document"],
+        rules=["R2.2"],
     ),
 ]

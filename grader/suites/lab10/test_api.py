@@ -203,8 +203,10 @@ def test_recipes_of_user(api, mongo):
     author_id = ObjectId(author["id"])
     base = datetime.now(UTC) - timedelta(days=30)
     stored = [stored_recipe(author_id, created_at=base + timedelta(minutes=i // 2)) for i in range(24)]
-    for document in stored:
-        document["_id"] = ObjectId()
+    # older pairs get larger _ids (sorting by _id alone shows); within a pair the later one the larger
+    ids = sorted(ObjectId() for _ in stored)
+    for i, document in enumerate(stored):
+        document["_id"] = ids[22 - 2 * (i // 2) + i % 2]
     mongo.recipes.insert_many(stored)
     ordered = sorted(stored, key=lambda d: (d["created_at"], d["_id"]), reverse=True)
     expected = (made[::-1] + [d["slug"] for d in ordered])[:20]

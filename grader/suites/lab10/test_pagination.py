@@ -12,12 +12,13 @@ from grader.checks import check, describe, expect, expect_status, fail, json_bod
 
 def _seed(api, mongo, count: int) -> tuple[str, list[str]]:
     """`count` recipes whose slugs share a prefix of their own, inserted directly in random order, and
-    a few whose slugs are close but do not start with it."""
+    a few whose slugs are close or hold the prefix further in, but do not start with it."""
     prefix = tag("p")
     user = new_user(api)
     slugs = [f"{prefix}-{i:03d}" for i in range(count)] + [f"{prefix}{i}" for i in range(3)]
     random.Random(count).shuffle(slugs)
     near = [prefix[:-1] + "z-x", prefix[:-1] + "-y"]  # just after and just before the prefix's range
+    near += [f"a{prefix}-000", f"zz-{prefix}"]  # the prefix inside a slug, not at its start
     author = ObjectId(user["id"])
     mongo.recipes.insert_many([stored_recipe(author, slug=slug) for slug in slugs + near])
     return prefix, sorted(slugs)
