@@ -667,7 +667,7 @@ def find_users(request: Request) -> list[dict[str, Any]]:
             '"required": ["slug", "title", "author_id", "ingredients", "tags", "likes", "version", "created_at"],',
             '"required": ["slug", "title", "author_id", "ingredients", "likes", "version", "created_at"],',
         ),
-        catches=["pagination::bad_parameters", "validators::recipes_validator"],
+        catches=["validators::recipes_validator"],
         rules=["R3.2"],
     ),
     blind(
@@ -787,7 +787,7 @@ def find_users(request: Request) -> list[dict[str, Any]]:
             '        "tags": list(dict.fromkeys(body.tags)),',
             '        "tags": list(set(body.tags)),',
         ),
-        catches=["api::recipes", "documents::recipe_document"],
+        catches=["documents::recipe_document"],
         rules=["R2.2"],
     ),
 ]

@@ -85,13 +85,16 @@ def stored_user(**extra: Any) -> dict[str, Any]:
 
 
 def insert_outcome(collection: Any, document: dict[str, Any]) -> str:
-    """`accepted`, `refused (121)` or another error's code: an insert made directly, bypassing the app."""
+    """`accepted`, `refused (121)` or another error's code: an insert made directly, bypassing the app.
+    An accepted document is deleted again: a bad one left behind would break the app's answers in other
+    checks, and one bug would cost unrelated rules."""
     try:
-        collection.insert_one(dict(document))
+        inserted = collection.insert_one(dict(document))
     except WriteError as exc:
         return f"refused ({exc.code})"
     except PyMongoError as exc:
         return f"error: {type(exc).__name__}: {str(exc)[:120]}"
+    collection.delete_one({"_id": inserted.inserted_id})
     return "accepted"
 
 
