@@ -110,3 +110,49 @@ def test_the_gateway_token_is_not_on_a_command_line():
         assert runner.gateway.attrs["Config"]["User"] not in ("", "root", "0", "65534:65534")
     finally:
         runner.close()
+
+
+def test_a_port_taken_before_the_app_binds_it_is_not_graded_as_the_app(monkeypatch):
+    """free_port() finds a port free and releases it; a parallel grade's app can take it before ours
+    binds it, answer our readiness probe and then our checks (CI once graded lab03 against another
+    lab's app). The local runner starts again on another port when the listener is not the app's."""
+    import http.server
+    import threading
+
+    import httpx
+
+    from grader.manifest import load_manifest
+    from grader.runners import local
+
+    class Foreign(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "7")
+            self.end_headers()
+            self.wfile.write(b"foreign")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    foreign = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Foreign)
+    threading.Thread(target=foreign.serve_forever, daemon=True).start()
+    taken = foreign.server_address[1]
+    ports = iter([taken])
+    monkeypatch.setattr(local, "free_port", lambda: next(ports, None) or local_free_port())
+    kit = ROOT / "tests" / "fixtures" / "kit" / "labs" / "lab90-echo"
+    try:
+        with local.LocalRunner(load_manifest(kit / "lab.toml")) as runner:
+            runner.prepare(kit, runner.app_section)
+            app = runner.start({})
+            assert app.own_port != taken
+            assert httpx.get(f"{app.base_url}/health", timeout=5).text != "foreign"
+            assert len(runner.apps) == 1  # the app that lost the port was stopped and let go
+    finally:
+        foreign.shutdown()
+        foreign.server_close()
+
+
+def local_free_port() -> int:
+    from grader.services.embedded import free_port
+
+    return free_port()

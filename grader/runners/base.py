@@ -35,6 +35,11 @@ class AppStartError(Exception):
         self.log_tail = log_tail
 
 
+class PortTakenError(AppStartError):
+    """Another process answered on the port the app was given: it was taken between the moment the
+    port was found free and the moment the app bound it. Start again on another port."""
+
+
 class SubmissionError(Exception):
     """The submission could not be made runnable (its image did not build, it is too large, ...).
 
@@ -148,6 +153,10 @@ class RunningApp(ABC):
     @abstractmethod
     def stop(self) -> None: ...
 
+    def owns_port(self) -> bool:
+        """Whether the socket listening on own_port is the app's (a runner that cannot tell says yes)."""
+        return True
+
     def wait_ready(self, path: str, timeout: float) -> float:
         """Poll GET path until it answers 200; returns the seconds it took. Bounded by `timeout`."""
         started = time.monotonic()
@@ -166,6 +175,12 @@ class RunningApp(ABC):
                 try:
                     response = client.get(path)
                     if response.status_code == 200:
+                        if not self.owns_port():
+                            raise PortTakenError(
+                                f"another process answered on port {self.own_port}, not the app",
+                                exit_code=self.exit_code,
+                                log_tail=self.logs.tail()[0],
+                            )
                         return time.monotonic() - started
                     last = f"status {response.status_code}"
                 except httpx.HTTPError as exc:

@@ -37,6 +37,7 @@ from grader.runners.base import (
     CommandResult,
     Endpoint,
     LogBuffer,
+    PortTakenError,
     Runner,
     RunningApp,
     SubmissionError,
@@ -48,6 +49,7 @@ from grader.services.embedded import free_port
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
 GRADER_PACKAGE = Path(__file__).resolve().parent.parent
+PORT_ATTEMPTS = 3  # a port taken by a parallel grade before the app bound it: start again elsewhere
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # private to the app under a mount namespace
 IGNORED = shutil.ignore_patterns(
     ".git",
@@ -128,6 +130,28 @@ class LocalApp(RunningApp):
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def owns_port(self) -> bool:
+        """The port was found free and released before the app bound it, so a parallel grade can take
+        it first, and its app would then answer our probes and our checks. Ready means a process of
+        this app's tree listens on it. A tree whose sockets cannot be read counts as the owner."""
+        try:
+            root = psutil.Process(self.process.pid)
+            family = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return True
+        for member in family:
+            try:
+                sockets = member.net_connections(kind="tcp")
+            except psutil.AccessDenied:
+                return True
+            except psutil.Error:
+                continue
+            if any(
+                s.status == psutil.CONN_LISTEN and s.laddr and s.laddr.port == self.own_port for s in sockets
+            ):
+                return True
+        return False
 
     @property
     def exit_code(self) -> int | None:
@@ -351,12 +375,21 @@ class LocalRunner(Runner):
         return start_all(services)
 
     def start(self, env: Mapping[str, str | None], *, name: str = "app") -> RunningApp:
-        port = free_port()
-        process = self._spawn(self._argv(self.app_section.command, port), self._environment(env, port))
-        app = LocalApp(name, process, port, LogBuffer())
-        self.apps.append(app)
-        app.startup_seconds = app.wait_ready(self.app_section.ready, self.manifest.limits.startup)
-        return app
+        for attempt in range(PORT_ATTEMPTS):
+            port = free_port()
+            process = self._spawn(self._argv(self.app_section.command, port), self._environment(env, port))
+            app = LocalApp(name, process, port, LogBuffer())
+            self.apps.append(app)
+            try:
+                app.startup_seconds = app.wait_ready(self.app_section.ready, self.manifest.limits.startup)
+            except PortTakenError:
+                app.stop()
+                self.apps.remove(app)
+                if attempt + 1 == PORT_ATTEMPTS:
+                    raise
+                continue
+            return app
+        raise AssertionError("unreachable")
 
     def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
         started = time.monotonic()
