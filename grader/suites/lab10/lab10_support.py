@@ -163,3 +163,11 @@ def warm_clients(new_api: Any, n: int, path: str = "/health") -> list[httpx.Clie
                 hint=f"GET {path} must answer 200; the checks about it say what is wrong.",
             )
     return clients
+
+
+def rewarm(clients: list[httpx.Client] | None, new_api: Any, n: int, path: str) -> list[httpx.Client]:
+    """Fresh warm clients for the next round of a burst. Connections kept from the round before can be
+    closed by the server's keep-alive timeout meanwhile, and a burst on them fails for nothing."""
+    for client in clients or []:
+        client.close()
+    return warm_clients(new_api, n, path)

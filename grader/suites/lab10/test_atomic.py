@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab10_support import new_recipe, tag, warm_clients
+from lab10_support import new_recipe, rewarm, tag
 
 from grader.checks import check, describe, expect, expect_status, json_body
 from grader.concurrency import burst
@@ -32,7 +32,7 @@ def test_likes_burst(api, new_api, mongo):
     for _ in range(ROUNDS):
         slug = new_recipe(api)["slug"]
         mongo.recipes.update_one({"slug": slug}, {"$set": {"likes": 1000}})
-        clients = clients or warm_clients(new_api, LIKES, f"/recipes/{slug}")
+        clients = rewarm(clients, new_api, LIKES, f"/recipes/{slug}")
         results = burst(LIKES, lambda i, c=clients, p=f"/recipes/{slug}/likes": c[i].post(p))
         statuses = _statuses(results)
         expect(
@@ -107,7 +107,7 @@ def test_tags_burst(api, new_api, mongo):
     clients = None
     for _ in range(ROUNDS):
         slug = new_recipe(api, tags=[])["slug"]
-        clients = clients or warm_clients(new_api, TAGS, f"/recipes/{slug}")
+        clients = rewarm(clients, new_api, TAGS, f"/recipes/{slug}")
         results = burst(TAGS, lambda i, c=clients, s=slug: c[i].put(f"/recipes/{s}/tags/{first[i]}"))
         stored = (mongo.recipes.find_one({"slug": slug}) or {}).get("tags") or []
         expect(
@@ -195,7 +195,7 @@ def test_edit_burst(api, new_api, mongo):
     for round_ in range(1, EDIT_ROUNDS + 1):
         ingredients = [{"name": f"{i:03d}" + "i" * 97, "grams": 1 + i} for i in range(50)]
         slug = new_recipe(api, ingredients=ingredients)["slug"]
-        clients = clients or warm_clients(new_api, EDITS, f"/recipes/{slug}")
+        clients = rewarm(clients, new_api, EDITS, f"/recipes/{slug}")
         titles = [f"Edit {round_}.{i}" for i in range(EDITS)]
         results = burst(
             EDITS,
