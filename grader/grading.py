@@ -23,6 +23,7 @@ from grader.manifest import AppSection, load_app_override
 from grader.plugin import GraderPlugin, GradingSession, NullProgress, Progress, run_suite
 from grader.results import AppInfo, CategoryScore, CheckResult, GradeResult, Versions, percent, total
 from grader.runners.base import Endpoint, Runner, SubmissionError
+from grader.state import last_result
 
 
 def docker_status() -> tuple[bool, str]:
@@ -168,6 +169,7 @@ def grade(
         )
         if jobs is not None:
             session.jobs = jobs
+        session.module_seconds = last_module_seconds(lab.manifest.id)
         plugin = GraderPlugin(session)
         mark = time.monotonic()
         code = run_suite(suite, plugin)
@@ -310,3 +312,13 @@ def _result(
             platform=platform.platform(terse=True),
         ),
     )
+
+
+def last_module_seconds(lab_id: str) -> dict[str, float]:
+    """Seconds each module's checks took in the lab's last grade on this machine (none: empty)."""
+    previous = last_result(lab_id)
+    seconds: dict[str, float] = {}
+    for result in previous.checks if previous else []:
+        module = result.id.split("::")[0]
+        seconds[module] = seconds.get(module, 0.0) + result.duration
+    return seconds

@@ -141,6 +141,8 @@ class GradingSession:
     replay_base: str | None = None
     only: list[str] | None = None  # check ids or modules to run (with their prerequisites); None: all
     jobs: int = field(default_factory=default_jobs)  # checks run side by side at most
+    # seconds each module's checks took in this lab's last grade: the longest modules start first
+    module_seconds: dict[str, float] = field(default_factory=dict)
     # filled in while the suite runs
     catalog: list[CheckMeta] = field(default_factory=list)
     main_app: RunningApp | None = None
@@ -163,6 +165,36 @@ class GradingSession:
         if self.runner is None:
             raise pytest.UsageError("no runner: the suite is only being listed")
         return self.runner
+
+
+def longest_first(units: list[list[pytest.Item]], seconds: dict[str, float]) -> list[list[pytest.Item]]:
+    """Modules in the order they start side by side: the longest (as last time) first, so the last one
+    to start is a short one and the run ends sooner; a module whose checks need another module's
+    checks never starts before that module (it would hold a worker while it waits). Modules never timed
+    keep the suite's order after the timed ones' places."""
+
+    def module(unit: list[pytest.Item]) -> str:
+        return str(unit[0].stash[META].module)
+
+    names = {module(unit) for unit in units}
+    owner = {item.stash[META].id: module(unit) for unit in units for item in unit}
+    needs = {
+        module(unit): {owner[need] for item in unit for need in item.stash[META].needs if need in owner}
+        - {module(unit)}
+        for unit in units
+    }
+    pending = sorted(units, key=lambda unit: -seconds.get(module(unit), 0.0))  # stable: ties keep order
+    started: set[str] = set()
+    order: list[list[pytest.Item]] = []
+    while pending:
+        ready = next(
+            (unit for unit in pending if needs[module(unit)] & names <= started),
+            pending[0],  # a cycle of needs (not expected): the suite's order decides
+        )
+        pending.remove(ready)
+        started.add(module(ready))
+        order.append(ready)
+    return order
 
 
 def _module(item: pytest.Item) -> str:
@@ -451,7 +483,7 @@ class GraderPlugin:
         _thread_safe_fixtures()
         together, later = self._phases(session.items)
         try:
-            self._run_side_by_side(together)
+            self._run_side_by_side(longest_first(together, self.s.module_seconds))
             self._run_side_by_side([[item] for item in later], jobs=1)
         except KeyboardInterrupt:
             self.s.interrupted = self._stopping = True

@@ -873,3 +873,49 @@ def test_ast_parse_is_serialised_for_checks_failing_side_by_side():
     for thread in threads:
         thread.join()
     assert not errors
+
+
+def test_the_longest_modules_start_first_and_never_before_what_they_need():
+    """With 8 modules and 4 workers, the module that starts last should be a short one: the run ends
+    sooner. Timings come from the last grade; a module that needs another's check still waits for it."""
+    from grader.plugin import META, CheckMeta, longest_first
+
+    class Item:
+        def __init__(self, check_id: str, needs: tuple[str, ...] = ()) -> None:
+            meta = CheckMeta(id=check_id, title=check_id, category="c", points=1, hint="h", needs=needs,
+                             budget=5, extra=False)  # fmt: skip
+            self.stash = {META: meta}
+
+    units = [
+        [Item("api::a")],
+        [Item("quick::b")],
+        [Item("slow::c"), Item("slow::d", needs=("api::a",))],
+        [Item("slower::e", needs=("quick::b",))],
+        [Item("fresh::f")],
+    ]
+
+    def order(seconds: dict[str, float]) -> list[str]:
+        return [unit[0].stash[META].module for unit in longest_first(units, seconds)]  # type: ignore[arg-type,index]
+
+    assert order({}) == ["api", "quick", "slow", "slower", "fresh"]  # never timed: the suite's order
+    timed = order({"api": 1.0, "quick": 0.5, "slow": 9.0, "slower": 12.0})
+    assert timed == ["api", "slow", "quick", "slower", "fresh"]
+    assert order({"api": 1.0, "quick": 0.5, "slow": 9.0, "slower": 12.0, "fresh": 20.0})[0] == "fresh"
+
+
+def test_a_grade_records_how_long_each_module_took_for_the_next(tmp_path, monkeypatch):
+    from grader import grading
+    from grader.results import GradeResult
+
+    monkeypatch.setenv("GRADE_HOME", str(tmp_path))
+    assert grading.last_module_seconds("lab02") == {}
+    source = next((ROOT / "tests" / "fixtures" / "starter-results").glob("lab02*.json"))
+    result = GradeResult.model_validate_json(source.read_text())
+    result.checks[0].duration, result.checks[1].duration = 1.25, 0.5
+    path = tmp_path / "last" / "lab02.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(result.model_dump_json())
+    seconds = grading.last_module_seconds("lab02")
+    first = result.checks[0].id.split("::")[0]
+    assert seconds[first] == sum(c.duration for c in result.checks if c.id.startswith(first + "::"))
+    assert set(seconds) == {c.id.split("::")[0] for c in result.checks}
