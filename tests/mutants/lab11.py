@@ -376,6 +376,12 @@ MUTANTS = [
         catches=["limits::cost_limit"],
     ),
     mutant(
+        "cost-skips-mutations",
+        "only queries are priced: a mutation runs whatever it selects",
+        replace(COST, "OperationType.MUTATION: schema.mutation_type,", "OperationType.MUTATION: None,"),
+        catches=["limits::cost_limit"],
+    ),
+    mutant(
         "cost-refuses-the-maximum",
         "the cost compared with >=: a document that costs exactly 2000 is refused",
         replace(COST, "if cost > MAX_COST:", "if cost >= MAX_COST:"),

@@ -182,6 +182,11 @@ BY_NESTING = (
     "book(id: $b) {{ id title genre subtitle publishedAt createdAt }} author(id: $a) {{ {extra} }} }}"
 )
 
+# createAuthor 1 + books 1 + 10 × (author 1 + books 1 + 10 × (author 1 + books 1 + 10 × 4)): 4222
+COSTLY_MUTATION = """mutation($name: String!) {
+  createAuthor(input: {name: $name, email: "cost@example.com"}) {
+    books { author { books { author { books { id title genre subtitle } } } } } } }"""
+
 
 def priced(api) -> dict:
     """An author with one book: the ids the priced documents ask for."""
@@ -240,6 +245,15 @@ def test_cost_limit(api, pgproxy):
             actual="; ".join(short(s.sql, 60) for s in statements[:4]),
             response=answer.response,
         )
+    name = unique("Too costly")
+    expect_too_complex(api, COSTLY_MUTATION, {"name": name}, "4222")
+    found = gql(api, "query($t: String!) { search(text: $t) { __typename } }", {"t": name}).ok()
+    expect(
+        found.get("search") == [],
+        "A mutation that costs 4222 was refused, yet it ran: the author was created.",
+        expected=[],
+        actual=found.get("search"),
+    )
 
 
 @check(
