@@ -36,7 +36,7 @@ import collections
 import contextlib
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TypeVar
@@ -506,3 +506,47 @@ class PgProxy:
             (conn.prepared if body[:1] == b"S" else conn.portals).pop(name, None)
         elif kind == b"F":
             self._record(Statement("<function call>", "function", params=None))
+
+
+# -- what the suites do with it -----------------------------------------------------------------------
+
+
+def fewest(proxy: PgProxy, send: Callable[[], _T], times: int = 2) -> tuple[_T, list[Statement]]:
+    """What `send()` returned and the statements it ran (housekeeping left out), `times` times, keeping
+    the run with the fewest: a request that happens to open a new connection may run the driver's
+    set-up queries once, which is not the app's doing."""
+    runs = []
+    for _ in range(times):
+        with proxy.measure() as m:
+            result = send()
+        runs.append((result, m.queries()))
+    return min(runs, key=lambda run: len(run[1]))
+
+
+def _short(sql: str, limit: int) -> str:
+    text = " ".join(sql.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def expect_bounded(
+    what: str, small: tuple[str, list[Statement]], large: tuple[str, list[Statement]], most: int
+) -> None:
+    """No N+1: the request ran as many statements for the `large` case as for the `small` one (each a
+    label and its statements), and at most `most`; the failure names the statement that repeats."""
+    from grader.checks import expect, fail  # the proxy itself runs without the checks' machinery
+
+    (few_label, few), (many_label, many) = small, large
+    if len(many) > len(few):
+        repeated, times = collections.Counter(s.sql for s in many).most_common(1)[0]
+        fail(
+            f"{what}: {len(few)} statements for {few_label}, {len(many)} for {many_label}: the statement "
+            f"`{_short(repeated, 160)}` ran {times} times.",
+            expected=f"the same number for {few_label} and {many_label}",
+            actual=f"{len(few)} vs {len(many)}",
+        )
+    expect(
+        len(many) <= most,
+        f"{what} ran {len(many)} statements for {many_label}.",
+        expected=f"at most {most}",
+        actual="; ".join(_short(s.sql, 60) for s in many),
+    )

@@ -31,6 +31,7 @@ from grader import deadline
 from grader.checks import CheckFailed, SetupFailed
 from grader.http import Api, Recorder, ResponseTooLarge, as_curl, prior_requests, summarize
 from grader.manifest import Manifest
+from grader.pgproxy import PgProxy
 from grader.results import CheckResult, Outcome
 from grader.runners.base import AppStartError, CommandResult, Endpoint, Runner, RunningApp
 
@@ -918,6 +919,20 @@ class GraderPlugin:
     @pytest.fixture(scope="session")
     def database_url(self) -> str:
         return self.s.endpoint("postgres").host_url
+
+    @pytest.fixture(scope="session")
+    def pgproxy(self, database_url: str) -> Iterator[PgProxy]:
+        """A statement-counting proxy (grader.pgproxy) on 127.0.0.1 in front of the run's database."""
+        with PgProxy.for_url(database_url) as proxy:
+            yield proxy
+
+    @pytest.fixture(scope="session")
+    def pgproxy_env(
+        self, pgproxy: PgProxy, database_url: str, expose: Callable[[int], str]
+    ) -> dict[str, str]:
+        """DATABASE_URL through `pgproxy`, as the app reaches it (same user, password and database): the
+        `app_env` of a suite that counts the statements of the app's requests."""
+        return {"DATABASE_URL": pgproxy.url(database_url, hostport=expose(pgproxy.port))}
 
     @pytest.fixture
     def db(self, database_url: str) -> Iterator[Any]:

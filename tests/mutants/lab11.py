@@ -6,6 +6,7 @@ from tests.mutants import blind, mutant, replace
 MAIN = "app/main.py"
 SCHEMA = "app/schema.py"
 DB = "app/db.py"
+COST = "app/cost.py"
 
 GRAPHQL_APP = "class GraphQLApp(GraphQL):\n"
 
@@ -367,6 +368,135 @@ MUTANTS = [
             "partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES + 1)",
         ),
         catches=["limits::alias_limit"],
+    ),
+    mutant(
+        "no-cost-limit",
+        "depth and aliases limited, cost not: a wide query over long pages runs whatever it costs",
+        replace(SCHEMA, "    CostLimiter,\n", ""),
+        catches=["limits::cost_limit"],
+    ),
+    mutant(
+        "cost-skips-mutations",
+        "only queries are priced: a mutation runs whatever it selects",
+        replace(COST, "OperationType.MUTATION: schema.mutation_type,", "OperationType.MUTATION: None,"),
+        catches=["limits::cost_limit"],
+    ),
+    mutant(
+        "cost-refuses-the-maximum",
+        "the cost compared with >=: a document that costs exactly 2000 is refused",
+        replace(COST, "if cost > MAX_COST:", "if cost >= MAX_COST:"),
+        catches=["limits::cost_limit"],
+    ),
+    mutant(
+        "cost-lets-one-more-through",
+        "the maximum off by one the other way: 2001 runs",
+        replace(COST, "if cost > MAX_COST:", "if cost > MAX_COST + 1:"),
+        catches=["limits::cost_limit"],
+    ),
+    mutant(
+        "cost-error-code",
+        "the refusal carries BAD_USER_INPUT, not the contract's QUERY_TOO_COMPLEX",
+        replace(COST, 'extensions={"code": "QUERY_TOO_COMPLEX"}', 'extensions={"code": "BAD_USER_INPUT"}'),
+        catches=["limits::cost_limit"],
+    ),
+    mutant(
+        "cost-checked-after-execution",
+        "the cost measured after the operation ran, its result then replaced by the error: the SQL ran",
+        replace(
+            COST,
+            "    def on_operation(self) -> Iterator[None]:\n"
+            "        context = self.execution_context\n"
+            "        variables = context.variables if isinstance(context.variables, dict) else {}\n"
+            "        context.validation_rules = (*context.validation_rules, cost_rule(variables))\n"
+            "        yield\n",
+            "    def on_execute(self) -> Iterator[None]:\n"
+            "        yield\n"
+            "        context = self.execution_context\n"
+            "        variables = context.variables if isinstance(context.variables, dict) else {}\n"
+            "        document, result = context.graphql_document, context.result\n"
+            "        if document is None or result is None:\n"
+            "            return\n"
+            "        cost = document_cost(context.schema._schema, document, variables)\n"
+            "        if cost > MAX_COST:\n"
+            "            result.data = None\n"
+            "            result.errors = [GraphQLError(f'The query costs {cost}.', extensions={'code': 'QUERY_TOO_COMPLEX'})]\n",
+        ),
+        catches=["limits::cost_limit"],
+    ),
+    mutant(
+        "cost-counts-introspection",
+        "__typename priced like any field: a document at the maximum with __typename in it is refused",
+        replace(
+            COST,
+            '        if name.startswith("__"):  # introspection, and what it holds, is free\n            continue\n',
+            '        if name.startswith("__"):\n            total += 1\n            continue\n',
+        ),
+        catches=["limits::cost_limit"],
+    ),
+    mutant(
+        "cost-ignores-first",
+        "books priced as a page of 10 whatever its `first`",
+        replace(
+            COST,
+            "    if not isinstance(value, int):\n        return PAGE_DEFAULT\n",
+            "    if True:\n        return PAGE_DEFAULT\n",
+        ),
+        catches=["limits::cost_multiplies_by_first"],
+    ),
+    mutant(
+        "cost-ignores-variables",
+        "`first` read only when written in the document: `first: $n` counts as absent, 10",
+        replace(
+            COST, "value_from_ast(first, GraphQLInt, dict(variables))", "value_from_ast(first, GraphQLInt)"
+        ),
+        catches=["limits::cost_multiplies_by_first"],
+    ),
+    mutant(
+        "cost-default-page-one",
+        "books without `first` priced as one book, not the default page of 10",
+        replace(
+            COST,
+            "    if not isinstance(value, int):\n        return PAGE_DEFAULT\n",
+            "    if not isinstance(value, int):\n        return 1\n",
+        ),
+        catches=["limits::cost_multiplies_by_first"],
+    ),
+    mutant(
+        "cost-default-page-largest",
+        "books without `first` priced as the largest page, 50, not the default 10",
+        replace(
+            COST,
+            "    if not isinstance(value, int):\n        return PAGE_DEFAULT\n",
+            "    if not isinstance(value, int):\n        return PAGE_MAX\n",
+        ),
+        catches=["limits::cost_multiplies_by_first"],
+    ),
+    mutant(
+        "cost-fragment-counted-once",
+        "one set of visited fragments for the whole operation, to stop cycles: the second spread costs nothing",
+        replace(COST, "values, frozenset())", "values, set())  # type: ignore[arg-type]"),
+        replace(
+            COST,
+            "fragment.selection_set, fragments, seen | {name})",
+            "fragment.selection_set, fragments, seen.add(name) or seen)  # type: ignore[attr-defined]",
+        ),
+        catches=["limits::cost_counts_fragments"],
+    ),
+    mutant(
+        "cost-search-not-a-list",
+        "search priced as one result: only Author.books multiplies among the lists without `first`",
+        replace(COST, 'LISTS = {("Author", "books"), ("Query", "search")}', 'LISTS = {("Author", "books")}'),
+        catches=["limits::cost_multiplies_nested_lists"],
+    ),
+    mutant(
+        "cost-lists-add",
+        "a list's page added to its selection's cost instead of multiplying it",
+        replace(
+            COST,
+            "total += 1 + multiplier(owner.name, field, variables) * inner",
+            "total += 1 + multiplier(owner.name, field, variables) + inner",
+        ),
+        catches=["limits::cost_multiplies_nested_lists", "limits::cost_multiplies_by_first"],
     ),
     # -- authorisation ------------------------------------------------------------------------------------
     mutant(

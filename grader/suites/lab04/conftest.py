@@ -26,7 +26,6 @@ from lab04_db import SchemaProxy, Scratch, Seeded, seed_catalog, seed_reviews
 from psycopg import sql
 
 from grader.checks import CheckFailed, SetupFailed, setup_failed
-from grader.pgproxy import PgProxy
 from grader.runners.base import RunningApp
 
 # The report follows the contract; the migrations go last because they take the schema down.
@@ -44,14 +43,9 @@ ORDER = [
 
 
 @pytest.fixture(scope="session")
-def pgproxy(database_url: str) -> Iterator[PgProxy]:
-    with PgProxy.for_url(database_url) as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="session")
-def app_env(pgproxy: PgProxy, database_url: str, expose: Callable[[int], str]) -> dict[str, str]:
-    return {"DATABASE_URL": pgproxy.url(database_url, hostport=expose(pgproxy.port))}
+def app_env(pgproxy_env: dict[str, str]) -> dict[str, str]:
+    """The app reaches the database through the plugin's `pgproxy`."""
+    return pgproxy_env
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,7 @@ statements run alone, so the proxy sees only their requests. Everything else is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
-
-from grader.pgproxy import PgProxy
 
 # The report follows the contract.
 ORDER = [
@@ -28,11 +24,6 @@ ORDER = [
 
 
 @pytest.fixture(scope="session")
-def pgproxy(database_url: str) -> Iterator[PgProxy]:
-    with PgProxy.for_url(database_url) as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="session")
-def app_env(pgproxy: PgProxy, database_url: str, expose: Callable[[int], str]) -> dict[str, str]:
-    return {"DATABASE_URL": pgproxy.url(database_url, hostport=expose(pgproxy.port))}
+def app_env(pgproxy_env: dict[str, str]) -> dict[str, str]:
+    """The app reaches the database through the plugin's `pgproxy`."""
+    return pgproxy_env

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from grader.checks import CheckFailed, SetupFailed, fail, setup_failed
+from grader.checks import CheckFailed, SetupFailed, expect, fail, setup_failed
 
 PUBLISHED = "2020-05-17T10:00:00+02:00"
 
@@ -123,6 +123,17 @@ def gql(
             response=response,
         )
     return Answer(response, body, sent)
+
+
+def expect_no_data(answer: Answer) -> None:
+    """An answer refused as a whole: `data` absent or null beside its errors."""
+    expect(
+        answer.data is None,
+        f"{answer.sent}: expected no data (absent or null) with the error.",
+        expected="data absent or null",
+        actual=str(answer.data)[:100],
+        response=answer.response,
+    )
 
 
 def unique(prefix: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab11_gql import CREATE_BOOK, PUBLISHED, gql, new_author, unique
+from lab11_gql import CREATE_BOOK, PUBLISHED, expect_no_data, gql, new_author, unique
 
 from grader.checks import check, expect
 
@@ -12,16 +12,6 @@ LEAKS = ("Traceback", 'File "', "psycopg", "NUL", "0x00", "SELECT", "Error:", "l
 
 def stored(api, text: str) -> list:
     return gql(api, SEARCH, {"t": text}).ok().get("search") or []
-
-
-def expect_no_data(answer) -> None:
-    expect(
-        answer.data is None,
-        f"{answer.sent}: expected no data (absent or null) with the error.",
-        expected="data absent or null",
-        actual=str(answer.data)[:100],
-        response=answer.response,
-    )
 
 
 @check(

@@ -17,6 +17,7 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, QueryDepthLimit
 from strawberry.types import Info
 
 from app import db
+from app.cost import CostLimiter
 
 MAX_PAGE = 50
 MAX_DEPTH = 8  # levels of fields, the root field being level 1
@@ -251,6 +252,7 @@ def unexpected(error: GraphQLError) -> bool:
 EXTENSIONS: list[Callable[[], SchemaExtension]] = [
     partial(QueryDepthLimiter, max_depth=MAX_DEPTH - 1),  # Strawberry counts the root field as 0
     partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+    CostLimiter,
     partial(MaskErrors, should_mask_error=unexpected, error_message="Internal server error"),
 ]
 schema = strawberry.Schema(

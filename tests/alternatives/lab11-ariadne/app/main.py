@@ -1,17 +1,30 @@
-"""lab11 with Ariadne: the contract's SDL, bound resolvers, batching loaders, a depth rule."""
+"""lab11 with Ariadne: the contract's SDL, bound resolvers, batching loaders, depth, alias and cost rules."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from ariadne import format_error, make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLTransportWSHandler
-from graphql import FieldNode, FragmentSpreadNode, GraphQLError, Node, ValidationRule
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInt,
+    InlineFragmentNode,
+    Node,
+    ValidationRule,
+    VariableNode,
+    get_named_type,
+    value_from_ast,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,6 +36,10 @@ from app.resolvers import BINDABLES, number, with_ids
 
 DEPTH_MAX = 8
 ALIASES_MAX = 20
+COST_MAX = 2000
+PAGE_DEFAULT = 10  # Query.books without `first`
+PAGE_MAX = 50
+LISTS = {("Author", "books"): PAGE_DEFAULT, ("Query", "search"): PAGE_DEFAULT}
 schema = make_executable_schema((Path(__file__).parent / "schema.graphql").read_text(), *BINDABLES)
 
 
@@ -82,6 +99,81 @@ class AliasLimit(ValidationRule):
             self.report_error(GraphQLError(f"Too many aliases: {found}, at most {ALIASES_MAX}."))
 
 
+class CostLimit(ValidationRule):
+    """The cost of the document's operations (each fragment where it is spread, `__` fields free): a field
+    is 1 plus its multiplier times what it selects; refused over COST_MAX. `variables` is the request's."""
+
+    variables: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+
+    def enter_document(self, document: Node, *_: Any) -> None:
+        schema = self.context.schema
+        definitions = self.context.document.definitions
+        fragments = {f.name.value: f for f in definitions if isinstance(f, FragmentDefinitionNode)}
+
+        def page(field: FieldNode, defaults: dict[str, Any]) -> int:
+            given = next((a.value for a in field.arguments or () if a.name.value == "first"), None)
+            if isinstance(given, VariableNode):
+                name = given.name.value
+                value = self.variables.get(name, defaults.get(name))
+            else:
+                value = value_from_ast(given, GraphQLInt) if given is not None else None
+            return min(max(value, 1), PAGE_MAX) if isinstance(value, int) else PAGE_DEFAULT
+
+        def cost(type_name: str, selection_set: Any, seen: frozenset[str], defaults: dict[str, Any]) -> int:
+            total = 0
+            for selection in selection_set.selections if selection_set else ():
+                if isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name in fragments and name not in seen:
+                        fragment = fragments[name]
+                        on = fragment.type_condition.name.value
+                        total += cost(on, fragment.selection_set, seen | {name}, defaults)
+                elif isinstance(selection, InlineFragmentNode):
+                    on = selection.type_condition.name.value if selection.type_condition else type_name
+                    total += cost(on, selection.selection_set, seen, defaults)
+                elif isinstance(selection, FieldNode) and not selection.name.value.startswith("__"):
+                    owner = schema.get_type(type_name)
+                    definition = getattr(owner, "fields", {}).get(selection.name.value)
+                    if definition is None:
+                        continue
+                    key = (type_name, selection.name.value)
+                    times = page(selection, defaults) if key == ("Query", "books") else LISTS.get(key, 1)
+                    inner = cost(
+                        get_named_type(definition.type).name, selection.selection_set, seen, defaults
+                    )
+                    total += 1 + times * inner
+            return total
+
+        found = 0
+        for operation in definitions:
+            if operation.kind != "operation_definition":
+                continue
+            root = schema.get_root_type(operation.operation)  # type: ignore[attr-defined]
+            defaults = {
+                v.variable.name.value: value_from_ast(v.default_value, GraphQLInt)
+                for v in operation.variable_definitions or ()  # type: ignore[attr-defined]
+                if v.default_value is not None
+            }
+            if root is not None:
+                found += cost(root.name, operation.selection_set, frozenset(), defaults)  # type: ignore[attr-defined]
+        if found > COST_MAX:
+            self.report_error(
+                GraphQLError(
+                    f"Query too complex: it costs {found}, at most {COST_MAX}.",
+                    extensions={"code": "QUERY_TOO_COMPLEX"},
+                )
+            )
+
+
+def validation_rules(_: Any, __: Any, data: dict[str, Any]) -> list[type[ValidationRule]]:
+    """The depth, alias and cost rules; the cost rule is made for the request's variables."""
+    variables = data.get("variables") if isinstance(data, dict) else None
+    cost = type(
+        "RequestCostLimit", (CostLimit,), {"variables": variables if isinstance(variables, dict) else {}}
+    )
+    return [DepthLimit, AliasLimit, cost]
+
+
 def formatter(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
         masked = {"message": "Internal server error", "locations": error.formatted.get("locations")}
@@ -125,7 +217,7 @@ graphql = GraphQL(
     context_value=context,
     execute_get_queries=True,
     websocket_handler=GraphQLTransportWSHandler(),
-    validation_rules=[DepthLimit, AliasLimit],
+    validation_rules=validation_rules,
     error_formatter=formatter,
 )
 app = Starlette(
