@@ -839,7 +839,11 @@ MUTANTS = [
     mutant(
         "oidc-no-pkce",
         "the authorization request has no PKCE, the token request no code_verifier",
-        replace(OIDC, '        "code_challenge": challenge,\n        "code_challenge_method": "S256",\n', ""),
+        replace(
+            OIDC,
+            '            "code_challenge": challenge,\n            "code_challenge_method": "S256",\n',
+            "",
+        ),
         replace(OIDC, '                "code_verifier": login.code_verifier,\n', ""),
         catches=["oidc::login_redirect"],  # login_works then waits behind it (skipped)
         rules=["R11.2", "R11.4"],
