@@ -279,7 +279,11 @@ def _result(
             startup_seconds=round(main.startup_seconds, 3),
             output_tail=tail,
             output_truncated=cut,
-            problem=f"the app stopped during «{session.stopped_during}»" if session.stopped_during else None,
+            problem="; ".join(
+                [f"the app stopped during «{session.stopped_during}»"] * bool(session.stopped_during)
+                + session.process_problems
+            )
+            or None,
         )
     else:
         problem = session.start_problem or session.app_problem
