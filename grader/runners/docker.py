@@ -155,6 +155,7 @@ class DockerApp(RunningApp):
         self.own_port = own_port
         self.logs = logs if logs is not None else LogBuffer()
         self._state: dict[str, Any] = {}
+        self._removed = False
         self._reader = threading.Thread(target=self._read, name=f"{name}-logs", daemon=True)
         self._reader.start()
 
@@ -165,6 +166,8 @@ class DockerApp(RunningApp):
         self.logs.close()
 
     def _refresh(self) -> dict[str, Any]:
+        if self._removed:  # its last state stays: the engine no longer knows it
+            return self._state
         with contextlib.suppress(DockerException):
             self.container.reload()
             self._state = self.container.attrs.get("State", {})
@@ -183,8 +186,15 @@ class DockerApp(RunningApp):
         return bool((self._state or self._refresh()).get("OOMKilled"))
 
     def stop(self) -> None:
+        """Remove it (SIGKILL when it runs); afterwards it is not alive, killed with 137 if it ran."""
+        if self._removed:
+            return
+        running = bool(self._refresh().get("Running"))
         with contextlib.suppress(DockerException):
             self.container.remove(force=True, v=True)  # with the anonymous volumes of a VOLUME
+        self._removed = True
+        if running:
+            self._state = {**self._state, "Running": False, "ExitCode": 137}
         self._reader.join(timeout=2)
 
 
