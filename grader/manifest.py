@@ -235,3 +235,23 @@ def load_app_override(path: Path) -> AppSection | None:
         raise GraderError(f"{path} is not valid TOML.", "Fix the syntax and try again.") from None
     except ValidationError as exc:
         raise _explain(exc, path, AppSection, ("app",)) from None
+
+
+def load_process_overrides(path: Path) -> dict[str, ProcessSection]:
+    """The `[processes.<name>]` tables of a submission's own lab.toml: how it starts its processes."""
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        raise GraderError(f"{path} is not valid TOML.", "Fix the syntax and try again.") from None
+    tables = data.get("processes")
+    found: dict[str, ProcessSection] = {}
+    for name, table in tables.items() if isinstance(tables, dict) else ():
+        if not isinstance(table, dict):
+            continue
+        try:
+            found[name] = ProcessSection.model_validate(table)
+        except ValidationError as exc:
+            raise _explain(exc, path, ProcessSection, ("processes", name)) from None
+    return found

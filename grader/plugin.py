@@ -135,6 +135,15 @@ def default_jobs() -> int:
     return max(2, min(8, 2 * (os.cpu_count() or 1)))
 
 
+class Processes(dict[str, ProcessHandle]):
+    """The manifest's [processes] by name; a name it does not declare is the suite's mistake."""
+
+    def __missing__(self, name: str) -> ProcessHandle:
+        raise pytest.UsageError(
+            f"the manifest declares no process {name!r} (add [processes.{name}] to lab.toml)"
+        )
+
+
 @dataclass
 class GradingSession:
     """Everything the suite may use, prepared by grading.py before pytest starts."""
@@ -158,7 +167,7 @@ class GradingSession:
     results: list[CheckResult] = field(default_factory=list)
     collect_errors: list[str] = field(default_factory=list)
     extra_apps: list[RunningApp] = field(default_factory=list)
-    processes: dict[str, ProcessHandle] = field(default_factory=dict)  # [processes.<name>], once started
+    processes: Processes = field(default_factory=Processes)  # [processes.<name>], once started
     process_problems: list[str] = field(default_factory=list)  # processes that ended on their own
     app_seconds: float = 0.0  # setup commands and start-up of the main app
     stopped_during: str | None = None  # title of the check during which the main app stopped
@@ -472,6 +481,11 @@ class GraderPlugin:
         return True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for handle in self.s.processes.values():  # ended after the last check that could see it
+            if (report := handle.crash_report()) is not None:
+                self.s.process_problems.append(
+                    f"{handle.label} stopped after the last check (exit code {report[0]})"
+                )
         if self._setup_state is not None:
             with contextlib.suppress(Exception):
                 self._setup_state.finish_session()
@@ -891,7 +905,7 @@ class GraderPlugin:
             self.s.app_seconds += time.monotonic() - started
 
     @pytest.fixture(scope="session")
-    def processes(self, app: RunningApp) -> dict[str, ProcessHandle]:
+    def processes(self, app: RunningApp) -> Processes:
         """The [processes] of the manifest by name, running: `processes["worker"].kill()`, `.start()`."""
         return self.s.processes
 

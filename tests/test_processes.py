@@ -155,3 +155,25 @@ def test_a_broken_processes_table_is_one_sentence(kit, table, expected):
     assert done.returncode == 2
     assert expected in " ".join(done.stderr.split()), done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_submissions_lab_toml_changes_how_its_worker_starts(kit, tmp_path):
+    """The learner's worker is another module: their own lab.toml says how to start it."""
+    folder = kit / "variants" / "renamed"
+    shutil.copytree(kit / "labs" / "lab93-workers", folder)
+    (folder / "app" / "worker.py").rename(folder / "app" / "jobs.py")
+    manifest = folder / "lab.toml"
+    manifest.write_text(manifest.read_text().replace("python -m app.worker", "python -m app.jobs"))
+    graded = grade(
+        "lab93",
+        "--path",
+        str(folder),
+        "--suites",
+        str(kit / "suites"),
+        "--only",
+        "workers::job",
+        tmp=tmp_path,
+        root=kit,
+        env={"REDIS_URL": ""},
+    )
+    assert graded.exit_code == 0, results_summary(graded)
