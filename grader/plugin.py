@@ -757,7 +757,10 @@ class GraderPlugin:
             if output:
                 outputs.append(f"[{name}]\n" + ("…\n" if cut else "") + output)
         if notes:
-            fields["message"] = " ".join([fields.get("message") or "", *notes]).strip()
+            message = (fields.get("message") or "").rstrip()
+            if message and not message.endswith((".", "!", "?")):
+                message += "."  # the notes are sentences of their own
+            fields["message"] = " ".join([message, *notes]).strip()
         if outputs:
             app = fields.get("app_output")
             fields["app_output"] = "\n".join([f"[app]\n{app}" if app else "", *outputs]).strip()
