@@ -190,8 +190,12 @@ class DockerApp(RunningApp):
         if self._removed:
             return
         running = bool(self._refresh().get("Running"))
-        with contextlib.suppress(DockerException):
+        try:
             self.container.remove(force=True, v=True)  # with the anonymous volumes of a VOLUME
+        except NotFound:
+            pass
+        except DockerException:
+            return  # still there: it is seen as it is, and close() removes the run's containers again
         self._removed = True
         if running:
             self._state = {**self._state, "Running": False, "ExitCode": 137}
