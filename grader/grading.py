@@ -19,7 +19,7 @@ import pytest
 from grader import __version__
 from grader.errors import GraderError
 from grader.labs import Lab, submission_file
-from grader.manifest import AppSection, load_app_override
+from grader.manifest import AppSection, ProcessSection, load_app_override, load_process_overrides
 from grader.plugin import GraderPlugin, GradingSession, NullProgress, Progress, run_suite
 from grader.results import AppInfo, CategoryScore, CheckResult, GradeResult, Versions, percent, total
 from grader.runners.base import Endpoint, Runner, SubmissionError
@@ -102,6 +102,20 @@ def app_section_for(lab: Lab, submission: Path) -> AppSection:
     )
 
 
+def processes_for(lab: Lab, submission: Path) -> dict[str, ProcessSection]:
+    """The lab's [processes]: the submission's own lab.toml may change how each one starts (its command,
+    port, probe, settle time), like the app's; never which processes run, nor their variables."""
+    own = submission_file(submission, "lab.toml")
+    overrides = load_process_overrides(own) if own is not None else {}
+    processes = dict(lab.manifest.processes)
+    for name, override in overrides.items():
+        if name in processes:
+            processes[name] = processes[name].model_copy(
+                update=override.model_dump(include={"command", "port", "ready", "settle"})
+            )
+    return processes
+
+
 def base_env(lab: Lab, endpoints: list[Endpoint]) -> dict[str, str]:
     env = dict(lab.manifest.app.env)
     for endpoint in endpoints:
@@ -129,6 +143,7 @@ def grade(
         )
     suite = lab.suite(suites)
     app_section = app_section_for(lab, submission)
+    processes = processes_for(lab, submission)
     started_at = datetime.now(UTC)
     started = time.monotonic()
     run_id = os.environ.get("GRADE_RUN_ID") or secrets.token_hex(
@@ -156,7 +171,7 @@ def grade(
             endpoints = active.start_services(list(lab.manifest.services), f"{lab.id}_{run_id}")
         timings["services"] = time.monotonic() - mark
         session = GradingSession(
-            manifest=lab.manifest.model_copy(update={"app": app_section}),
+            manifest=lab.manifest.model_copy(update={"app": app_section, "processes": processes}),
             runner=active,
             submission=submission,
             endpoints=endpoints,
@@ -281,7 +296,11 @@ def _result(
             startup_seconds=round(main.startup_seconds, 3),
             output_tail=tail,
             output_truncated=cut,
-            problem=f"the app stopped during «{session.stopped_during}»" if session.stopped_during else None,
+            problem="; ".join(
+                [f"the app stopped during «{session.stopped_during}»"] * bool(session.stopped_during)
+                + session.process_problems
+            )
+            or None,
         )
     else:
         problem = session.start_problem or session.app_problem

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
 import tomllib
+import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from grader.errors import GraderError
 
+PROCESS_NAME = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+RESERVED_NAMES = ("app", "command", "gateway")  # names the runners give their own containers
 ServiceName = Literal["postgres", "redis", "rabbitmq", "mongodb"]
 LabId = Annotated[str, StringConstraints(pattern=r"^lab\d\d$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
@@ -45,17 +57,30 @@ def _check_command(command: str) -> str:
 
 
 class ProcessSection(_Strict):
-    """Another process of the submission started beside the app (a worker, a second service)."""
+    """Another process of the submission started beside the app (a worker, a second service), with
+    the app's environment. With `port` and `ready` it is ready when GET ready answers 200 on that
+    port; without `ready` it is ready once it has stayed alive for its first `settle` seconds."""
 
     command: str = Field(description="how to start it; {host} and {port} are filled in")
     port: int | None = Field(None, ge=1, le=65535, description="the port it listens on, if it serves HTTP")
     ready: str | None = Field(None, pattern=r"^/", description="readiness probe (needs port)")
+    settle: float = Field(
+        1.0, gt=0, le=10, description="without `ready`: seconds it must stay alive to count as started"
+    )
     env: dict[str, str] = Field(default_factory=dict, description="variables for this process only")
 
     @field_validator("command")
     @classmethod
     def _command(cls, value: str) -> str:
         return _check_command(value)
+
+    @model_validator(mode="after")
+    def _port_for_probe(self) -> ProcessSection:
+        if self.ready is not None and self.port is None:
+            raise ValueError("a `ready` probe needs the `port` the process listens on")
+        if "{port}" in self.command and self.port is None:
+            raise ValueError("a command with {port} needs the `port` the process listens on")
+        return self
 
 
 class AppSection(_Strict):
@@ -109,6 +134,20 @@ class Manifest(_Strict):
                 raise ValueError(f"category_minimums.{module} is a percentage (0-100)")
         return value
 
+    @field_validator("processes")
+    @classmethod
+    def _process_names(cls, value: dict[str, ProcessSection]) -> dict[str, ProcessSection]:
+        for name in value:
+            if not re.match(PROCESS_NAME, name) or len(name) > 30:
+                raise ValueError(
+                    f"a process name is a short lowercase word, like `worker` or `mail-worker` (got {name!r})"
+                )
+            if name.split("-")[0] in RESERVED_NAMES:
+                raise ValueError(
+                    f"the process name {name!r} is taken by the grader ({', '.join(RESERVED_NAMES)})"
+                )
+        return value
+
     @field_validator("commands")
     @classmethod
     def _named_commands(cls, value: dict[str, str]) -> dict[str, str]:
@@ -131,10 +170,16 @@ class Manifest(_Strict):
 def _known_keys(model: type[BaseModel], location: tuple[str | int, ...]) -> list[str]:
     """The keys allowed at `location` (all but its last part), to suggest a spelling."""
     current: type[BaseModel] | None = model
+    table = False  # the part before was a table of named sections ([processes.<name>])
     for part in location[:-1]:
+        if table:
+            table = False
+            continue
         if current is None or not isinstance(part, str) or part not in current.model_fields:
             return []
         annotation = current.model_fields[part].annotation
+        if typing.get_origin(annotation) is dict:
+            annotation, table = typing.get_args(annotation)[1], True
         current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
     return list(current.model_fields) if current is not None else []
 
@@ -190,3 +235,23 @@ def load_app_override(path: Path) -> AppSection | None:
         raise GraderError(f"{path} is not valid TOML.", "Fix the syntax and try again.") from None
     except ValidationError as exc:
         raise _explain(exc, path, AppSection, ("app",)) from None
+
+
+def load_process_overrides(path: Path) -> dict[str, ProcessSection]:
+    """The `[processes.<name>]` tables of a submission's own lab.toml: how it starts its processes."""
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        raise GraderError(f"{path} is not valid TOML.", "Fix the syntax and try again.") from None
+    tables = data.get("processes")
+    found: dict[str, ProcessSection] = {}
+    for name, table in tables.items() if isinstance(tables, dict) else ():
+        if not isinstance(table, dict):
+            continue
+        try:
+            found[name] = ProcessSection.model_validate(table)
+        except ValidationError as exc:
+            raise _explain(exc, path, ProcessSection, ("processes", name)) from None
+    return found

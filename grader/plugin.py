@@ -33,7 +33,15 @@ from grader.http import Api, Recorder, ResponseTooLarge, as_curl, prior_requests
 from grader.manifest import Manifest
 from grader.pgproxy import PgProxy
 from grader.results import CheckResult, Outcome
-from grader.runners.base import AppStartError, CommandResult, Endpoint, Runner, RunningApp
+from grader.runners.base import (
+    AppStartError,
+    CommandResult,
+    Endpoint,
+    ProcessHandle,
+    ProcessStartError,
+    Runner,
+    RunningApp,
+)
 
 META = pytest.StashKey["CheckMeta"]()
 RUN = pytest.StashKey["CheckRun"]()
@@ -100,6 +108,7 @@ class CheckRun:
     call_deadline: float | None = None  # while the check's own code runs: the watchdog's cue
     budget_end: float = float("inf")  # when its budget ends (kept after the call, for the report)
     log_mark: int = 0
+    process_marks: dict[str, int] = field(default_factory=dict)  # the same, for each declared process
     app_was_up: bool = False
     overlapped: bool = False  # other checks ran at the same time (its app output may hold theirs)
     thread_id: int | None = None
@@ -127,6 +136,15 @@ def default_jobs() -> int:
     return max(2, min(8, 2 * (os.cpu_count() or 1)))
 
 
+class Processes(dict[str, ProcessHandle]):
+    """The manifest's [processes] by name; a name it does not declare is the suite's mistake."""
+
+    def __missing__(self, name: str) -> ProcessHandle:
+        raise pytest.UsageError(
+            f"the manifest declares no process {name!r} (add [processes.{name}] to lab.toml)"
+        )
+
+
 @dataclass
 class GradingSession:
     """Everything the suite may use, prepared by grading.py before pytest starts."""
@@ -152,6 +170,8 @@ class GradingSession:
     results: list[CheckResult] = field(default_factory=list)
     collect_errors: list[str] = field(default_factory=list)
     extra_apps: list[RunningApp] = field(default_factory=list)
+    processes: Processes = field(default_factory=Processes)  # [processes.<name>], once started
+    process_problems: list[str] = field(default_factory=list)  # processes that ended on their own
     app_seconds: float = 0.0  # setup commands and start-up of the main app
     stopped_during: str | None = None  # title of the check during which the main app stopped
     interrupted: bool = False
@@ -494,6 +514,11 @@ class GraderPlugin:
         return True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for handle in self.s.processes.values():  # ended after the last check that could see it
+            if (report := handle.crash_report()) is not None:
+                self.s.process_problems.append(
+                    f"{handle.label} stopped after the last check (exit code {report[0]})"
+                )
         if self._setup_state is not None:
             with contextlib.suppress(Exception):
                 self._setup_state.finish_session()
@@ -640,6 +665,7 @@ class GraderPlugin:
         run.thread_id = threading.get_ident()
         run.app_was_up = self.s.main_app is not None
         run.log_mark = self.s.main_app.logs.mark() if self.s.main_app else 0
+        run.process_marks = {name: handle.logs.mark() for name, handle in self.s.processes.items()}
         with self._lock:
             if self._active:
                 run.overlapped = True
@@ -720,6 +746,7 @@ class GraderPlugin:
                     fields["message"] = (
                         fields.get("message") or ""
                     ) + f" The app stopped during this check (exit code {main.exit_code})."
+        self._process_outputs(run, outcome, fields)
         earned = meta.points if outcome == "passed" else 0.0
         started = run.started_at or time.monotonic()
         return CheckResult(
@@ -735,6 +762,41 @@ class GraderPlugin:
             duration=round(time.monotonic() - started - (0 if run.app_was_up else self.s.app_seconds), 3),
             **fields,
         )
+
+    def _process_outputs(self, run: CheckRun, outcome: str, fields: dict[str, Any]) -> None:
+        """A declared process that ended on its own is reported once, by the check it ended in, with the
+        last lines it printed (a failed check also shows what each process printed while it ran); the
+        checks that fail while it stays down say so."""
+        failed = outcome in ("failed", "timeout", "error")
+        notes: list[str] = []
+        outputs: list[str] = []
+        for name, handle in self.s.processes.items():
+            report = handle.crash_report()
+            if report is not None:
+                code, tail = report
+                with self._lock:
+                    self.s.process_problems.append(
+                        f"{handle.label} stopped during «{run.meta.title}» (exit code {code})"
+                    )
+                if failed:
+                    notes.append(f"{handle.label.capitalize()} stopped during this check (exit code {code}).")
+                    outputs.append(f"[{name}: its last lines]\n{tail}")
+                continue
+            if not failed:
+                continue
+            if handle.crashed():
+                notes.append(f"{handle.label.capitalize()} is not running (it stopped on its own earlier).")
+            output, cut = handle.logs.since(run.process_marks.get(name, 0))
+            if output:
+                outputs.append(f"[{name}]\n" + ("…\n" if cut else "") + output)
+        if notes:
+            message = (fields.get("message") or "").rstrip()
+            if message and not message.endswith((".", "!", "?")):
+                message += "."  # the notes are sentences of their own
+            fields["message"] = " ".join([message, *notes]).strip()
+        if outputs:
+            app = fields.get("app_output")
+            fields["app_output"] = "\n".join([f"[app]\n{app}" if app else "", *outputs]).strip()
 
     def _failure(self, run: CheckRun, exc: BaseException | None, *, when: str) -> tuple[str, dict[str, Any]]:
         fields: dict[str, Any] = {}
@@ -755,6 +817,10 @@ class GraderPlugin:
             self.s.app_problem = self.s.app_problem or exc.reason
             self.s.app_log = self.s.app_log or exc.log_tail
             return "skipped", {"message": "not run: the app did not start"}
+        if isinstance(exc, ProcessStartError):  # started again by the check (after a kill): it failed
+            fields["message"] = f"{exc.reason[:1].upper()}{exc.reason[1:]} when the check started it again."
+            fields["app_output"] = exc.log_tail[-1500:] or None
+            return "failed", fields
         if isinstance(exc, AppStartError):  # another instance a check started itself: that check failed
             fields["message"] = f"another instance of the app did not start: {exc.reason}."
             fields["app_output"] = exc.log_tail[-1500:] or None
@@ -851,8 +917,33 @@ class GraderPlugin:
         finally:
             self.s.app_seconds = time.monotonic() - started
         self.s.main_app = app
+        self._start_processes(runner, env)
         self.s.progress.stage("Checking")
         return app
+
+    def _start_processes(self, runner: Runner, env: Mapping[str, str | None]) -> None:
+        """The manifest's [processes], after the app is ready and before the first check, each with the
+        app's environment. One that does not start stops the grading like an app that does not."""
+        started = time.monotonic()
+        try:
+            for name, section in self.s.manifest.processes.items():
+                self.s.progress.stage(f"Starting the {name} process")
+                handle = ProcessHandle(runner, name, section, env)
+                try:
+                    handle.start()
+                except ProcessStartError as exc:
+                    self.s.main_app = None  # the submission as a whole did not start
+                    raise MainAppStartError(
+                        exc.reason, exit_code=exc.exit_code, log_tail=exc.log_tail
+                    ) from None
+                self.s.processes[name] = handle
+        finally:
+            self.s.app_seconds += time.monotonic() - started
+
+    @pytest.fixture(scope="session")
+    def processes(self, app: RunningApp) -> Processes:
+        """The [processes] of the manifest by name, running: `processes["worker"].kill()`, `.start()`."""
+        return self.s.processes
 
     @pytest.fixture(autouse=True)
     def _app_is_running(self, app: RunningApp) -> None:

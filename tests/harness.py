@@ -26,7 +26,7 @@ from typing import Any
 
 from grader import grading
 from grader.labs import Lab
-from grader.manifest import AppSection, Manifest
+from grader.manifest import AppSection, Manifest, ProcessSection
 from grader.runners.base import CommandResult, Endpoint, LogBuffer, Runner, RunningApp
 from grader.stub import StubRequest, StubResponse, StubServer
 
@@ -85,6 +85,14 @@ class FakeRunner(Runner):
 
     def start(self, env: Mapping[str, str | None], *, name: str = "app") -> RunningApp:
         app = FakeApp(name)
+        self.apps.append(app)
+        return app
+
+    def start_process(
+        self, name: str, process: ProcessSection, env: Mapping[str, str | None], *, logs: LogBuffer
+    ) -> RunningApp:
+        app = FakeApp(name)
+        app.logs = logs
         self.apps.append(app)
         return app
 

@@ -6,6 +6,9 @@ A runner is used like an httpx transport: one small interface, several interchan
         runner.prepare(submission, app_section)    # copy / build
         endpoints = runner.start_services(kinds)   # DATABASE_URL, REDIS_URL, as the app sees them
         app = runner.start(env)                     # waits for the readiness probe
+        worker = ProcessHandle(runner, "worker", manifest.processes["worker"], env)
+        worker.start()                              # [processes.worker]: same image, same confinement
+        worker.kill()                               # SIGKILL, as a crash; worker.start() again
         runner.run("python -m alembic downgrade base", env)
 """
 
@@ -21,8 +24,9 @@ from pathlib import Path
 
 import httpx
 
+from grader import polling
 from grader.http import BoundedClient
-from grader.manifest import AppSection, Manifest
+from grader.manifest import AppSection, Manifest, ProcessSection
 
 
 class AppStartError(Exception):
@@ -33,6 +37,10 @@ class AppStartError(Exception):
         self.reason = reason
         self.exit_code = exit_code
         self.log_tail = log_tail
+
+
+class ProcessStartError(AppStartError):
+    """A declared process ([processes.<name>]) did not start, or did not start again after a kill."""
 
 
 class PortTakenError(AppStartError):
@@ -157,6 +165,25 @@ class RunningApp(ABC):
         """Whether the socket listening on own_port is the app's (a runner that cannot tell says yes)."""
         return True
 
+    @property
+    def label(self) -> str:
+        """How a message names it: the app (app, app-2, ...) or a declared process (the worker process)."""
+        return "the app" if self.name == "app" or self.name.startswith("app-") else f"the {self.name} process"
+
+    def wait_settled(self, seconds: float) -> float:
+        """A process that does not listen is ready once it stayed alive for its first `seconds`: an
+        import error or a refused connection ends it well within that. Raises AppStartError if it ended."""
+        started = time.monotonic()
+        try:
+            polling.eventually(lambda: not self.alive(), timeout=seconds, what=f"{self.label} ending")
+        except polling.TimedOut:
+            return time.monotonic() - started
+        raise AppStartError(
+            f"{self.label} exited with code {self.exit_code} within its first {seconds:g} s",
+            exit_code=self.exit_code,
+            log_tail=self.logs.tail()[0],
+        )
+
     def wait_ready(self, path: str, timeout: float) -> float:
         """Poll GET path until it answers 200; returns the seconds it took. Bounded by `timeout`."""
         started = time.monotonic()
@@ -168,7 +195,7 @@ class RunningApp(ABC):
             while True:
                 if not self.alive():
                     raise AppStartError(
-                        f"the app exited with code {self.exit_code} before it was ready",
+                        f"{self.label} exited with code {self.exit_code} before it was ready",
                         exit_code=self.exit_code,
                         log_tail=self.logs.tail()[0],
                     )
@@ -187,7 +214,7 @@ class RunningApp(ABC):
                     last = type(exc).__name__
                 if time.monotonic() >= deadline:
                     raise AppStartError(
-                        f"the app did not answer 200 on GET {path} within {timeout:g} s (last: {last})",
+                        f"{self.label} did not answer 200 on GET {path} within {timeout:g} s (last: {last})",
                         exit_code=self.exit_code,
                         log_tail=self.logs.tail()[0],
                     )
@@ -222,6 +249,14 @@ class Runner(ABC):
         """Start one instance with `env` (a None value removes a variable) and wait until it is ready."""
 
     @abstractmethod
+    def start_process(
+        self, name: str, process: ProcessSection, env: Mapping[str, str | None], *, logs: LogBuffer
+    ) -> RunningApp:
+        """Start a declared process ([processes.<name>]) with the app's `env` (and its own `env` table),
+        confined like the app, its output fed to `logs`; wait until it is ready (its probe answers, or
+        it stayed alive for its `settle` seconds). Raises AppStartError; close() stops it too."""
+
+    @abstractmethod
     def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
         """Run a one-off command (setup, a manifest [commands] entry) in the app's environment."""
 
@@ -242,3 +277,93 @@ class Runner(ABC):
 
     def describe(self) -> str:
         return self.name
+
+
+def ready_process(instance: RunningApp, process: ProcessSection, timeout: float) -> float:
+    """Wait until a just started process is ready: its probe on its port, or alive for `settle` s.
+    When it is not, it is stopped (its output read to the end) and AppStartError carries that output."""
+    try:
+        if process.ready is not None:
+            return instance.wait_ready(process.ready, timeout)
+        return instance.wait_settled(process.settle)
+    except AppStartError as exc:
+        instance.stop()
+        exc.log_tail = instance.logs.tail()[0]
+        raise
+
+
+class ProcessHandle:
+    """A declared process of the submission, by name: the suite reaches it through the `processes`
+    fixture to kill it (SIGKILL, as a crash) and start it again. Its log runs on across restarts."""
+
+    def __init__(
+        self, runner: Runner, name: str, section: ProcessSection, env: Mapping[str, str | None]
+    ) -> None:
+        self.runner = runner
+        self.name = name
+        self.section = section
+        self.env: dict[str, str | None] = {**env, **section.env}
+        self.logs = LogBuffer()
+        self.instance: RunningApp | None = None
+        self.starts = 0
+        self.killed = False  # stopped by the suite on purpose: not a crash
+        self.reported = 0  # the start whose unexpected end was already reported
+        self._lock = threading.Lock()
+
+    @property
+    def label(self) -> str:
+        return f"the {self.name} process"
+
+    def start(self) -> RunningApp:
+        """Start it (again); raises ProcessStartError when it does not become ready."""
+        with self._lock:
+            if self.instance is not None and self.instance.alive():
+                raise RuntimeError(f"{self.label} is already running: kill() it first")
+            if self.instance is not None:
+                self.instance.stop()  # what a crashed one left (its container)
+                self.instance = None
+            self.starts += 1
+            self.killed = False
+            mark = self.logs.mark()
+            try:
+                self.instance = self.runner.start_process(self.name, self.section, self.env, logs=self.logs)
+            except AppStartError as exc:
+                tail = self.logs.since(mark, limit=40)[0] or exc.log_tail
+                raise ProcessStartError(exc.reason, exit_code=exc.exit_code, log_tail=tail) from None
+            return self.instance
+
+    def kill(self) -> None:
+        """SIGKILL it and all it started, as a crash would (no shutdown handler runs)."""
+        with self._lock:
+            self.killed = True
+            if self.instance is not None:
+                self.instance.stop()
+
+    def alive(self) -> bool:
+        return self.instance is not None and self.instance.alive()
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.instance.exit_code if self.instance is not None else None
+
+    @property
+    def base_url(self) -> str:
+        """Where the grader reaches it, for a process that declares a `port`."""
+        if self.instance is None or self.section.port is None:
+            raise RuntimeError(f"{self.label} declares no port")
+        return self.instance.base_url
+
+    def crashed(self) -> bool:
+        """It ended without the suite killing it."""
+        return self.instance is not None and not self.killed and not self.instance.alive()
+
+    def crash_report(self) -> tuple[int | None, str] | None:
+        """Once per start that ended on its own: its exit code and the last lines it printed (read to
+        the end: what it left is stopped first). None while it runs, or when the suite killed it."""
+        with self._lock:
+            if self.instance is None or self.reported == self.starts or not self.crashed():
+                return None
+            self.reported = self.starts
+            code = self.instance.exit_code
+            self.instance.stop()
+            return code, self.logs.tail(20)[0]

@@ -36,8 +36,16 @@ from requests.exceptions import RequestException
 from urllib3.exceptions import HTTPError
 
 from grader.errors import GraderError
-from grader.manifest import AppSection, Manifest, fill_command
-from grader.runners.base import CommandResult, Endpoint, LogBuffer, Runner, RunningApp, SubmissionError
+from grader.manifest import AppSection, Manifest, ProcessSection, fill_command
+from grader.runners.base import (
+    CommandResult,
+    Endpoint,
+    LogBuffer,
+    Runner,
+    RunningApp,
+    SubmissionError,
+    ready_process,
+)
 from grader.runners.tunnel import Tunnel, TunnelError
 
 LABEL = "backend-labs.run"
@@ -138,13 +146,16 @@ class _WatchedBuild(docker.APIClient):  # type: ignore[misc]
 
 
 class DockerApp(RunningApp):
-    def __init__(self, name: str, container: Container, base_url: str, own_port: int) -> None:
+    def __init__(
+        self, name: str, container: Container, base_url: str, own_port: int, logs: LogBuffer | None = None
+    ) -> None:
         self.name = name
         self.container = container
         self.base_url = base_url
         self.own_port = own_port
-        self.logs = LogBuffer()
+        self.logs = logs if logs is not None else LogBuffer()
         self._state: dict[str, Any] = {}
+        self._removed = False
         self._reader = threading.Thread(target=self._read, name=f"{name}-logs", daemon=True)
         self._reader.start()
 
@@ -155,6 +166,8 @@ class DockerApp(RunningApp):
         self.logs.close()
 
     def _refresh(self) -> dict[str, Any]:
+        if self._removed:  # its last state stays: the engine no longer knows it
+            return self._state
         with contextlib.suppress(DockerException):
             self.container.reload()
             self._state = self.container.attrs.get("State", {})
@@ -173,8 +186,19 @@ class DockerApp(RunningApp):
         return bool((self._state or self._refresh()).get("OOMKilled"))
 
     def stop(self) -> None:
-        with contextlib.suppress(DockerException):
+        """Remove it (SIGKILL when it runs); afterwards it is not alive, killed with 137 if it ran."""
+        if self._removed:
+            return
+        running = bool(self._refresh().get("Running"))
+        try:
             self.container.remove(force=True, v=True)  # with the anonymous volumes of a VOLUME
+        except NotFound:
+            pass
+        except DockerException:
+            return  # still there: it is seen as it is, and close() removes the run's containers again
+        self._removed = True
+        if running:
+            self._state = {**self._state, "Running": False, "ExitCode": 137}
         self._reader.join(timeout=2)
 
 
@@ -340,15 +364,16 @@ class DockerRunner(Runner):
         return start_all(services)
 
     # -- the app -----------------------------------------------------------------------------------
-    def _environment(self, env: Mapping[str, str | None]) -> dict[str, str]:
+    def _environment(self, env: Mapping[str, str | None], port: int | None) -> dict[str, str]:
+        """The environment of the app or a process: a process that does not listen gets no HOST/PORT."""
         base = {
             "HOME": "/tmp",
             "TMPDIR": "/tmp",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
-            "HOST": "0.0.0.0",
-            "PORT": str(self.app_section.port),
         }
+        if port is not None:
+            base.update(HOST="0.0.0.0", PORT=str(port))
         for key, value in env.items():
             if value is None:
                 base.pop(key, None)
@@ -356,10 +381,15 @@ class DockerRunner(Runner):
                 base[key] = value
         return base
 
-    def _container(self, command: str, env: Mapping[str, str | None], name: str) -> Container:
+    def _container(
+        self, command: str, env: Mapping[str, str | None], name: str, port: int | None = None
+    ) -> Container:
+        """A container of the submission's image on the run's network, with the app's limits and labels;
+        `port` is the one it listens on (the app's unless given; a process may listen on none)."""
         assert self.image is not None, "prepare() first"
         self._ensure_network()
-        argv = shlex.split(fill_command(command, "0.0.0.0", self.app_section.port))
+        port = self.app_section.port if port is None else port
+        argv = shlex.split(fill_command(command, "0.0.0.0", port))
         endpoint = EndpointConfig(
             self.client.api._version, aliases=[name]
         )  # app, app-2, ... on the run's network
@@ -369,7 +399,7 @@ class DockerRunner(Runner):
             name=f"backend-labs-{self.run_id}-{name}",
             detach=True,
             labels=self.labels,
-            environment=self._environment(env),
+            environment=self._environment(env, port or None),
             network=self.network.name,
             networking_config={self.network.name: endpoint},
             **APP_LIMITS,
@@ -388,6 +418,24 @@ class DockerRunner(Runner):
                 exc.reason += " (killed: it ran out of its 1 GiB of memory)"
             raise
         return app
+
+    def start_process(
+        self, name: str, process: ProcessSection, env: Mapping[str, str | None], *, logs: LogBuffer
+    ) -> RunningApp:
+        """Its own container from the same image, on the same network with the same limits and labels."""
+        container = self._container(process.command, env, name, port=process.port or 0)
+        base_url = "http://127.0.0.1:0"
+        if process.port is not None:
+            base_url = f"http://127.0.0.1:{self._ensure_network().forward(name, process.port)}"
+        instance = DockerApp(name, container, base_url, process.port or 0, logs)
+        self.apps.append(instance)  # close() removes it whatever happens next
+        try:
+            instance.startup_seconds = ready_process(instance, process, self.manifest.limits.startup)
+        except Exception as exc:
+            if instance.oom_killed and hasattr(exc, "reason"):
+                exc.reason += " (killed: it ran out of its 1 GiB of memory)"
+            raise
+        return instance
 
     def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
         self._commands += 1

@@ -32,7 +32,7 @@ import psutil
 
 from grader.errors import GraderError
 from grader.labs import submission_file
-from grader.manifest import AppSection, Manifest, fill_command
+from grader.manifest import AppSection, Manifest, ProcessSection, fill_command
 from grader.runners.base import (
     CommandResult,
     Endpoint,
@@ -41,6 +41,7 @@ from grader.runners.base import (
     Runner,
     RunningApp,
     SubmissionError,
+    ready_process,
 )
 from grader.runners.cgroups import RunCgroup
 from grader.services import local_service
@@ -117,6 +118,7 @@ class LocalApp(RunningApp):
         self.base_url = f"http://127.0.0.1:{port}"
         self.own_port = port
         self.logs = logs
+        self._stopped = False
         self._reader = threading.Thread(target=self._read, name=f"{name}-output", daemon=True)
         self._reader.start()
 
@@ -158,6 +160,9 @@ class LocalApp(RunningApp):
         return self.process.poll()
 
     def stop(self) -> None:
+        if self._stopped:  # once only: a pid reaped since may be another process's by now
+            return
+        self._stopped = True
         _kill_session(self.process.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
@@ -314,7 +319,8 @@ class LocalRunner(Runner):
         words = shlex.split(fill_command(command, "127.0.0.1", port))
         return [sys.executable, *words[1:]]  # the manifest's `python` is this kit's Python
 
-    def _environment(self, env: Mapping[str, str | None], port: int) -> dict[str, str]:
+    def _environment(self, env: Mapping[str, str | None], port: int | None) -> dict[str, str]:
+        """The environment of the app or a process: a process that does not listen gets no HOST/PORT."""
         bin_dir = str(Path(sys.executable).parent)
         base = {
             "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
@@ -323,9 +329,9 @@ class LocalRunner(Runner):
             "LANG": "C.UTF-8",
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
         }
+        if port is not None:
+            base.update(HOST="127.0.0.1", PORT=str(port))
         for key, value in env.items():
             if value is None:
                 base.pop(key, None)
@@ -390,6 +396,17 @@ class LocalRunner(Runner):
                 continue
             return app
         raise AssertionError("unreachable")
+
+    def start_process(
+        self, name: str, process: ProcessSection, env: Mapping[str, str | None], *, logs: LogBuffer
+    ) -> RunningApp:
+        """In the same sandbox as the app: same uid, same cgroup, its own process group."""
+        port = free_port() if process.port is not None else None
+        argv = self._argv(process.command, port or 0)
+        instance = LocalApp(name, self._spawn(argv, self._environment(env, port)), port or 0, logs)
+        self.apps.append(instance)  # close() kills it whatever happens next
+        instance.startup_seconds = ready_process(instance, process, self.manifest.limits.startup)
+        return instance
 
     def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
         started = time.monotonic()
