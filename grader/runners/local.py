@@ -24,7 +24,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -381,32 +381,50 @@ class LocalRunner(Runner):
         return start_all(services)
 
     def start(self, env: Mapping[str, str | None], *, name: str = "app") -> RunningApp:
-        for attempt in range(PORT_ATTEMPTS):
-            port = free_port()
-            process = self._spawn(self._argv(self.app_section.command, port), self._environment(env, port))
-            app = LocalApp(name, process, port, LogBuffer())
-            self.apps.append(app)
-            try:
-                app.startup_seconds = app.wait_ready(self.app_section.ready, self.manifest.limits.startup)
-            except PortTakenError:
-                app.stop()
-                self.apps.remove(app)
-                if attempt + 1 == PORT_ATTEMPTS:
-                    raise
-                continue
-            return app
-        raise AssertionError("unreachable")
+        command, limit = self.app_section.command, self.manifest.limits.startup
+        return self._on_a_free_port(
+            lambda port: LocalApp(
+                name, self._spawn(self._argv(command, port), self._environment(env, port)), port, LogBuffer()
+            ),
+            lambda app: app.wait_ready(self.app_section.ready, limit),
+        )
 
     def start_process(
         self, name: str, process: ProcessSection, env: Mapping[str, str | None], *, logs: LogBuffer
     ) -> RunningApp:
         """In the same sandbox as the app: same uid, same cgroup, its own process group."""
-        port = free_port() if process.port is not None else None
-        argv = self._argv(process.command, port or 0)
-        instance = LocalApp(name, self._spawn(argv, self._environment(env, port)), port or 0, logs)
-        self.apps.append(instance)  # close() kills it whatever happens next
-        instance.startup_seconds = ready_process(instance, process, self.manifest.limits.startup)
-        return instance
+        limit = self.manifest.limits.startup
+        if process.port is None:
+            argv = self._argv(process.command, 0)
+            instance = LocalApp(name, self._spawn(argv, self._environment(env, None)), 0, logs)
+            self.apps.append(instance)  # close() kills it whatever happens next
+            instance.startup_seconds = ready_process(instance, process, limit)
+            return instance
+        return self._on_a_free_port(
+            lambda port: LocalApp(
+                name, self._spawn(self._argv(process.command, port), self._environment(env, port)), port, logs
+            ),
+            lambda instance: ready_process(instance, process, limit),
+        )
+
+    def _on_a_free_port(
+        self, launch: Callable[[int], LocalApp], ready: Callable[[LocalApp], float]
+    ) -> LocalApp:
+        """Start on a port found free; when a parallel grade took it before the instance bound it (the
+        listener is not the instance's), start again on another."""
+        for attempt in range(PORT_ATTEMPTS):
+            instance = launch(free_port())
+            self.apps.append(instance)  # close() kills it whatever happens next
+            try:
+                instance.startup_seconds = ready(instance)
+            except PortTakenError:
+                instance.stop()
+                self.apps.remove(instance)
+                if attempt + 1 == PORT_ATTEMPTS:
+                    raise
+                continue
+            return instance
+        raise AssertionError("unreachable")
 
     def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
         started = time.monotonic()

@@ -18,6 +18,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -41,6 +42,10 @@ def cache_dir() -> Path:
 
 
 PORT_ATTEMPTS = 3  # a server that lost its port to another process before binding it starts again
+
+
+def _running(process: subprocess.Popen[bytes]) -> Callable[[], bool]:
+    return lambda: process.poll() is None
 
 
 def free_port() -> int:
@@ -247,7 +252,7 @@ class EmbeddedPostgres(_ServerProcess):
             server = self.process
             admin = f"postgresql://postgres@/postgres?host={sockets}&port={port}"
             try:
-                wait_for_postgres(admin, timeout=20, alive=lambda s=server: s.poll() is None)
+                wait_for_postgres(admin, timeout=20, alive=_running(server))
                 break
             except ServerExited:
                 if attempt + 1 < PORT_ATTEMPTS and "already in use" in self._log_tail():
@@ -339,7 +344,7 @@ class EmbeddedRedis(_ServerProcess):
             server = self.process
             url = f"redis://{APP_USER}:{password}@127.0.0.1:{port}/0"
             try:
-                wait_for_redis(url, timeout=10, alive=lambda s=server: s.poll() is None)
+                wait_for_redis(url, timeout=10, alive=_running(server))
                 break
             except ServerExited:
                 if attempt + 1 < PORT_ATTEMPTS:
