@@ -19,7 +19,17 @@ from grader.checks import setup_failed
 from grader.runners.base import RunningApp
 from grader.services.mongodb import mongo_client
 
-ORDER = ["api", "documents", "validators", "atomic", "indexes", "aggregation", "pagination", "injection"]
+ORDER = [
+    "api",
+    "documents",
+    "validators",
+    "atomic",
+    "indexes",
+    "aggregation",
+    "transactions",
+    "pagination",
+    "injection",
+]
 
 USERS = 5_000
 RECIPES = 20_000
