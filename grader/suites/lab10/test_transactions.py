@@ -38,6 +38,13 @@ def _stored(mongo: Any, slug: str) -> tuple[Any, list[tuple[str, Any]]]:
     return summary, pairs
 
 
+def _count_of(response: Any) -> Any:
+    try:
+        return int(response.json()["rating"]["count"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return -1
+
+
 def _summary_of(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """The grader's own summary over the ratings as stored."""
     return {"count": len(pairs), "total": sum(s for _, s in pairs if isinstance(s, int))}
@@ -162,6 +169,15 @@ def test_ratings_burst(api, new_api, mongo):
             "should answer 201.",
             expected=f"201 x {RATERS}",
             actual=sorted(map(str, statuses)),
+        )
+        counts = sorted(_count_of(r) for r in results)
+        expect(
+            counts == list(range(1, RATERS + 1)),
+            f"Each rating answers the summary right after its own transaction: {RATERS} first ratings at "
+            f"once answer the counts 1 to {RATERS}, each once (round {round_} of {ROUNDS}). A count "
+            "answered twice is a summary read after other ratings committed, outside the transaction.",
+            expected=f"1 ... {RATERS}",
+            actual=str(counts)[:200],
         )
         summary, pairs = _stored(mongo, slug)
         wanted = sorted(zip(users, stars, strict=True))
