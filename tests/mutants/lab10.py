@@ -694,13 +694,13 @@ def find_users(request: Request) -> list[dict[str, Any]]:
         ),
         replace(
             MAIN,
-            """        return first, summary["rating"]
+            """        if summary is None:  # the recipe is gone: the exception aborts the transaction, rating included
 """,
             """        try:
             db.ratings.replace_one(key, {**key, "stars": body.stars}, upsert=True)
         except WriteError:
             raise HTTPException(status_code=422, detail="stars must be 1 to 5.") from None
-        return first, summary["rating"]
+        if summary is None:  # the recipe is gone: the exception aborts the transaction, rating included
 """,
         ),
         replace(MAIN, TRANSACTION, "    first, summary = rate_and_summarise(None)"),

@@ -315,18 +315,21 @@ def rate(slug: Slug, username: Username, body: RatingIn, response: Response) -> 
             key, {**key, "stars": body.stars}, upsert=True, session=session
         )
         first = before is None
+        old_stars = 0 if before is None else before["stars"]
         summary = db.recipes.find_one_and_update(
             {"_id": recipe["_id"]},
             {
                 "$inc": {
                     "rating.count": 1 if first else 0,
-                    "rating.total": body.stars - (0 if first else before["stars"]),
+                    "rating.total": body.stars - old_stars,
                 }
             },
             projection={"rating": 1},
             return_document=ReturnDocument.AFTER,
             session=session,
         )
+        if summary is None:  # the recipe is gone: the exception aborts the transaction, rating included
+            raise not_found("recipe")
         return first, summary["rating"]
 
     with client.start_session() as session:
