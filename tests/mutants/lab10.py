@@ -234,8 +234,8 @@ MUTANTS = [
         "drafts are created without a validator (only users and recipes get one)",
         replace(
             SCHEMA,
-            'VALIDATORS = {"users": USERS, "recipes": RECIPES, "drafts": DRAFTS}',
-            'VALIDATORS = {"users": USERS, "recipes": RECIPES}',
+            'VALIDATORS = {"users": USERS, "recipes": RECIPES, "drafts": DRAFTS, "ratings": RATINGS}',
+            'VALIDATORS = {"users": USERS, "recipes": RECIPES, "ratings": RATINGS}',
         ),
         catches=["validators::validators_present", "validators::users_and_drafts_validators"],
     ),
