@@ -55,24 +55,21 @@ def oidc_login(settings: OidcSettings, db: SessionDep) -> RedirectResponse:
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     db.add(OidcLogin(state_hash=digest(state), nonce=nonce, code_verifier=verifier))
     db.commit()
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": settings.oidc_client_id,
-            "redirect_uri": settings.oidc_redirect_uri,
-            "scope": "openid profile",
-            "state": state,
-            "nonce": nonce,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
+    query = urlencode({
+        "response_type": "code",
+        "client_id": settings.oidc_client_id,
+        "redirect_uri": settings.oidc_redirect_uri,
+        "scope": "openid profile",
+        "state": state,
+        "nonce": nonce,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    })
     response = RedirectResponse(f"{config['authorization_endpoint']}?{query}", status_code=302)
     # The state is bound to this browser: a callback carrying someone else's state is refused (CSRF).
     callback_path = urlsplit(settings.oidc_redirect_uri or "").path or "/"
-    response.set_cookie(
-        STATE_COOKIE, state, max_age=600, path=callback_path, secure=True, httponly=True, samesite="lax"
-    )
+    response.set_cookie(STATE_COOKIE, state, max_age=600, path=callback_path,
+                        secure=True, httponly=True, samesite="lax")
     return response
 
 
