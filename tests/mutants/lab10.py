@@ -40,6 +40,23 @@ def find_users(username: Username) -> list[dict[str, Any]]:
 
 USERNAME_INDEX = 'IndexModel([("username", ASCENDING)], unique=True, name="username_unique")'
 
+TRANSACTION = """    with client.start_session() as session:
+        first, summary = session.with_transaction(rate_and_summarise)"""
+
+RATE_STEPS = """        before = db.ratings.find_one_and_replace(
+            key, {**key, "stars": body.stars}, upsert=True, session=session
+        )
+        first = before is None"""
+
+BUCKET = """                    {
+                        "$bucket": {
+                            "groupBy": "$likes",
+                            "boundaries": LIKES_BOUNDARIES,  # each bucket includes its lower bound only
+                            "default": "more",  # likes of 1000 and more
+                            "output": {"recipes": {"$sum": 1}},
+                        }
+                    }"""
+
 MUTANTS = [
     # -- the API ------------------------------------------------------------------------------------------
     mutant(
@@ -217,8 +234,8 @@ MUTANTS = [
         "drafts are created without a validator (only users and recipes get one)",
         replace(
             SCHEMA,
-            'VALIDATORS = {"users": USERS, "recipes": RECIPES, "drafts": DRAFTS}',
-            'VALIDATORS = {"users": USERS, "recipes": RECIPES}',
+            'VALIDATORS = {"users": USERS, "recipes": RECIPES, "drafts": DRAFTS, "ratings": RATINGS}',
+            'VALIDATORS = {"users": USERS, "recipes": RECIPES, "ratings": RATINGS}',
         ),
         catches=["validators::validators_present", "validators::users_and_drafts_validators"],
     ),
@@ -598,6 +615,159 @@ def find_users(request: Request) -> list[dict[str, Any]]:
             "from fastapi import FastAPI, HTTPException, Path, Request",
         ),
         catches=["injection::query_operators"],
+    ),
+    # -- transactions ---------------------------------------------------------------------------------
+    mutant(
+        "rating-no-retry",
+        "the transaction is started and committed by hand: a write conflict (TransientTransactionError) "
+        "is never retried and answers 500",
+        replace(
+            MAIN,
+            TRANSACTION,
+            """    with client.start_session() as session, session.start_transaction():
+        first, summary = rate_and_summarise(session)""",
+        ),
+        catches=["transactions::ratings_burst", "transactions::rerating_burst"],
+    ),
+    mutant(
+        "rating-summary-recounted-after-commit",
+        "the transaction writes the rating only; the summary is recounted by a pipeline after the commit, "
+        "outside it, so an older count can overwrite a newer one",
+        replace(
+            MAIN,
+            """        summary = db.recipes.find_one_and_update(
+            {"_id": recipe["_id"]},""",
+            """        return first, {}
+
+    with client.start_session() as session:
+        first, _ = session.with_transaction(rate_and_summarise)
+    counted = list(
+        db.ratings.aggregate(
+            [
+                {"$match": {"recipe_id": recipe["_id"]}},
+                {"$group": {"_id": None, "count": {"$sum": 1}, "total": {"$sum": "$stars"}}},
+            ]
+        )
+    )
+    summary = {"count": counted[0]["count"], "total": counted[0]["total"]}
+    db.recipes.update_one({"_id": recipe["_id"]}, {"$set": {"rating": summary}})
+    response.status_code = 201 if first else 200
+    return {"stars": body.stars, "rating": summary}
+
+    def unused(session: ClientSession) -> tuple[bool, dict[str, int]]:
+        before = first = None
+        summary = db.recipes.find_one_and_update(
+            {"_id": recipe["_id"]},""",
+        ),
+        catches=["transactions::ratings_burst"],
+    ),
+    mutant(
+        "rating-read-outside-transaction",
+        "no transaction: the old stars are read with find_one, then the rating replaced and the summary "
+        "changed by the difference; two re-ratings at once both subtract the same old stars",
+        replace(
+            MAIN,
+            RATE_STEPS,
+            """        before = db.ratings.find_one(key)
+        db.ratings.replace_one(key, {**key, "stars": body.stars}, upsert=True)
+        first = before is None""",
+        ),
+        replace(MAIN, TRANSACTION, "    first, summary = rate_and_summarise(None)"),
+        catches=["transactions::rerating_burst"],
+    ),
+    mutant(
+        "rerating-counted-twice",
+        "every rating adds 1 to the summary's count, a re-rating too",
+        replace(MAIN, '"rating.count": 1 if first else 0,', '"rating.count": 1,'),
+        catches=["transactions::ratings"],
+    ),
+    mutant(
+        "rating-summary-before-refused-rating",
+        "the stars' range is left to the ratings validator, and the summary is changed first, outside a "
+        "transaction: a rating the validator refuses (422) still counts in the summary",
+        replace(MAIN, "stars: Annotated[StrictInt, Field(ge=1, le=5)]", "stars: StrictInt"),
+        replace(
+            MAIN,
+            RATE_STEPS,
+            """        before = db.ratings.find_one(key)
+        first = before is None""",
+        ),
+        replace(
+            MAIN,
+            """        if summary is None:  # the recipe is gone: the exception aborts the transaction, rating included
+""",
+            """        try:
+            db.ratings.replace_one(key, {**key, "stars": body.stars}, upsert=True)
+        except WriteError:
+            raise HTTPException(status_code=422, detail="stars must be 1 to 5.") from None
+        if summary is None:  # the recipe is gone: the exception aborts the transaction, rating included
+""",
+        ),
+        replace(MAIN, TRANSACTION, "    first, summary = rate_and_summarise(None)"),
+        replace(
+            MAIN,
+            "from pymongo.errors import DuplicateKeyError",
+            "from pymongo.errors import DuplicateKeyError, WriteError",
+        ),
+        catches=["transactions::refused_rating"],
+    ),
+    # -- $facet and $bucket -----------------------------------------------------------------------------
+    mutant(
+        "bucket-upper-bound-included",
+        "the likes buckets are made with a $switch on $lte: 10 likes land in [0, 10), 1000 in [100, 1000)",
+        replace(
+            MAIN,
+            BUCKET,
+            """                    {
+                        "$group": {
+                            "_id": {
+                                "$switch": {
+                                    "branches": [
+                                        {"case": {"$lte": ["$likes", 10]}, "then": 0},
+                                        {"case": {"$lte": ["$likes", 100]}, "then": 10},
+                                        {"case": {"$lte": ["$likes", 1000]}, "then": 100},
+                                    ],
+                                    "default": "more",
+                                }
+                            },
+                            "recipes": {"$sum": 1},
+                        }
+                    },
+                    {"$sort": {"_id": 1}}""",
+        ),
+        catches=["aggregation::likes_buckets"],
+    ),
+    mutant(
+        "stats-in-python-over-capped-find",
+        "the buckets are counted in Python over the user's first 100 recipes (a capped find), not by a "
+        "pipeline over all of them",
+        replace(
+            MAIN,
+            """    result = next(db.recipes.aggregate(pipeline))
+""",
+            """    result = next(db.recipes.aggregate(pipeline))
+    counts: dict[Any, int] = {}
+    for recipe in db.recipes.find({"author_id": author["_id"]}).limit(100):
+        lower = max((b for b in LIKES_BOUNDARIES if b <= recipe["likes"]), default=0)
+        key = "more" if lower == LIKES_BOUNDARIES[-1] else lower
+        counts[key] = counts.get(key, 0) + 1
+    order = sorted(counts, key=lambda k: LIKES_BOUNDARIES[-1] if k == "more" else k)
+    result["likes"] = [{"_id": k, "recipes": counts[k]} for k in order]
+""",
+        ),
+        catches=["aggregation::likes_buckets"],
+    ),
+    mutant(
+        "top-tags-ties-descending",
+        "the top tags' tie-breaker sorts names descending",
+        replace(MAIN, '{"$sort": {"recipes": -1, "_id": 1}}', '{"$sort": {"recipes": -1, "_id": -1}}'),
+        catches=["aggregation::top_tags"],
+    ),
+    mutant(
+        "top-tags-no-limit",
+        "every tag of the user is listed, not the 3 most used",
+        replace(MAIN, '{"$limit": TOP_TAGS},', ""),
+        catches=["aggregation::top_tags"],
     ),
     blind(
         "likes-inc-then-separate-read",

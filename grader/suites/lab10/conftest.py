@@ -20,7 +20,17 @@ from grader.checks import setup_failed
 from grader.runners.base import RunningApp
 from grader.services.mongodb import mongo_client
 
-ORDER = ["api", "documents", "validators", "atomic", "indexes", "aggregation", "pagination", "injection"]
+ORDER = [
+    "api",
+    "documents",
+    "validators",
+    "atomic",
+    "indexes",
+    "aggregation",
+    "transactions",
+    "pagination",
+    "injection",
+]
 
 # Thousands, and no more: the embedded server (secantusdb) runs find_one_and_update in time that grows
 # with the collection (0.3 s per call at 20,000 recipes), which would slow every later burst of likes

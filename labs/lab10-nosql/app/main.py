@@ -16,7 +16,7 @@ db = client.get_default_database()
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    # TODO: create users, recipes and drafts with their $jsonSchema validators (create_collection, or
+    # TODO: create users, recipes, drafts and ratings with their $jsonSchema validators (create_collection, or
     # collMod when the collection exists already), then their indexes: unique, compound, TTL.
     yield
 
@@ -50,4 +50,6 @@ def get_recipe(slug: str) -> dict:
 
 # TODO: GET /users, GET /users/{username}/recipes, PATCH /recipes/{slug} (a version filter),
 # POST /recipes/{slug}/likes ($inc), PUT and DELETE /recipes/{slug}/tags/{tag} ($addToSet, $pull),
-# POST /drafts and GET /drafts/{id}.
+# POST /drafts and GET /drafts/{id}, GET /users/{username}/tags and GET /users/{username}/stats (one
+# pipeline each: $facet, $bucket), PUT /recipes/{slug}/ratings/{username} (the rating and the recipe's
+# summary in one transaction: session.with_transaction).

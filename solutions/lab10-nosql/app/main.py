@@ -13,9 +13,10 @@ from typing import Annotated, Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from fastapi import FastAPI, HTTPException, Path, Query
+from fastapi import FastAPI, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
 from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument
+from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
 from app.schema import prepare
@@ -30,6 +31,9 @@ Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Prefix = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{0,60}$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 DRAFT_LIFETIME = timedelta(hours=1)
+# GET /users/{username}/stats: recipes by likes in [0, 10), [10, 100), [100, 1000), the rest from 1000.
+LIKES_BOUNDARIES = [0, 10, 100, 1000]
+TOP_TAGS = 3
 
 
 class UserIn(BaseModel):
@@ -57,6 +61,10 @@ class RecipeEdit(BaseModel):
     version: StrictInt
     title: Title | None = None
     ingredients: Ingredients | None = None
+
+
+class RatingIn(BaseModel):
+    stars: Annotated[StrictInt, Field(ge=1, le=5)]
 
 
 class DraftIn(BaseModel):
@@ -153,6 +161,50 @@ def tags_of(username: Username) -> list[dict[str, Any]]:
     return list(db.recipes.aggregate(pipeline))
 
 
+@app.get("/users/{username}/stats")
+def stats_of(username: Username) -> dict[str, Any]:
+    author = db.users.find_one({"username": username})
+    if author is None:
+        raise not_found("user")
+    # One pipeline, one round trip: $facet runs both sub-pipelines over the same matched recipes.
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"author_id": author["_id"]}},
+        {
+            "$facet": {
+                "likes": [
+                    {
+                        "$bucket": {
+                            "groupBy": "$likes",
+                            "boundaries": LIKES_BOUNDARIES,  # each bucket includes its lower bound only
+                            "default": "more",  # likes of 1000 and more
+                            "output": {"recipes": {"$sum": 1}},
+                        }
+                    }
+                ],
+                "tags": [
+                    {"$unwind": "$tags"},
+                    {"$group": {"_id": "$tags", "recipes": {"$sum": 1}}},
+                    {"$sort": {"recipes": -1, "_id": 1}},
+                    {"$limit": TOP_TAGS},
+                    {"$project": {"_id": 0, "tag": "$_id", "recipes": 1}},
+                ],
+            }
+        },
+    ]
+    result = next(db.recipes.aggregate(pipeline))
+    uppers = dict(zip(LIKES_BOUNDARIES, [*LIKES_BOUNDARIES[1:], None], strict=True))
+    lowest_default = LIKES_BOUNDARIES[-1]
+    likes = [
+        {
+            "from": lowest_default if bucket["_id"] == "more" else bucket["_id"],
+            "to": None if bucket["_id"] == "more" else uppers[bucket["_id"]],
+            "recipes": bucket["recipes"],
+        }
+        for bucket in result["likes"]
+    ]
+    return {"likes": likes, "tags": result["tags"]}
+
+
 @app.get("/recipes")
 def list_recipes(prefix: Prefix = "", after: Slug | None = None, limit: Limit = 20) -> dict[str, Any]:
     # A range on the unique slug index: the page after `after` starts right after it, however many
@@ -245,6 +297,45 @@ def remove_tag(slug: Slug, tag: Annotated[Tag, Path()]) -> dict[str, list[str]]:
     if recipe is None:
         raise not_found("recipe")
     return {"tags": recipe["tags"]}
+
+
+@app.put("/recipes/{slug}/ratings/{username}")
+def rate(slug: Slug, username: Username, body: RatingIn, response: Response) -> dict[str, Any]:
+    recipe = db.recipes.find_one({"slug": slug}, {"_id": 1})
+    user = db.users.find_one({"username": username}, {"_id": 1})
+    if recipe is None or user is None:
+        raise not_found("recipe" if recipe is None else "user")
+    key = {"recipe_id": recipe["_id"], "user_id": user["_id"]}
+
+    def rate_and_summarise(session: ClientSession) -> tuple[bool, dict[str, int]]:
+        # Both writes commit together or not at all. Two transactions changing the same recipe (or the
+        # same rating) conflict: one of them fails with a TransientTransactionError, and
+        # with_transaction runs this function again on what the winner committed.
+        before = db.ratings.find_one_and_replace(
+            key, {**key, "stars": body.stars}, upsert=True, session=session
+        )
+        first = before is None
+        old_stars = 0 if before is None else before["stars"]
+        summary = db.recipes.find_one_and_update(
+            {"_id": recipe["_id"]},
+            {
+                "$inc": {
+                    "rating.count": 1 if first else 0,
+                    "rating.total": body.stars - old_stars,
+                }
+            },
+            projection={"rating": 1},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if summary is None:  # the recipe is gone: the exception aborts the transaction, rating included
+            raise not_found("recipe")
+        return first, summary["rating"]
+
+    with client.start_session() as session:
+        first, summary = session.with_transaction(rate_and_summarise)
+    response.status_code = 201 if first else 200
+    return {"stars": body.stars, "rating": {"count": summary["count"], "total": summary["total"]}}
 
 
 @app.post("/drafts", status_code=201)

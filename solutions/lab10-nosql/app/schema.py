@@ -51,7 +51,17 @@ DRAFTS = {
     },
 }
 
-VALIDATORS = {"users": USERS, "recipes": RECIPES, "drafts": DRAFTS}
+RATINGS = {
+    "bsonType": "object",
+    "required": ["recipe_id", "user_id", "stars"],
+    "properties": {
+        "recipe_id": {"bsonType": "objectId"},
+        "user_id": {"bsonType": "objectId"},
+        "stars": {"bsonType": INTEGER, "minimum": 1, "maximum": 5},
+    },
+}
+
+VALIDATORS = {"users": USERS, "recipes": RECIPES, "drafts": DRAFTS, "ratings": RATINGS}
 
 INDEXES = {
     "users": [IndexModel([("username", ASCENDING)], unique=True, name="username_unique")],
@@ -61,6 +71,10 @@ INDEXES = {
         IndexModel(
             [("author_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)], name="author_newest"
         ),
+    ],
+    # One rating per user and recipe: a re-rating replaces it, two at once cannot both insert one.
+    "ratings": [
+        IndexModel([("recipe_id", ASCENDING), ("user_id", ASCENDING)], unique=True, name="rating_unique")
     ],
     # The server removes a draft once expires_at has passed (its TTL monitor runs about once a minute).
     "drafts": [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="drafts_ttl")],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +14,7 @@ from typing import Any
 from bson import ObjectId
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -61,6 +63,14 @@ SCHEMAS: dict[str, dict] = {
             "created_at": {"bsonType": "date"},
         },
     },
+    "ratings": {
+        "required": ["recipe_id", "user_id", "stars"],
+        "properties": {
+            "recipe_id": {"bsonType": "objectId"},
+            "user_id": {"bsonType": "objectId"},
+            "stars": {**INT, "minimum": 1, "maximum": 5},
+        },
+    },
     "drafts": {
         "required": ["title", "expires_at"],
         "properties": {"title": text(1, 200), "expires_at": {"bsonType": "date"}},
@@ -84,6 +94,7 @@ async def prepare() -> None:
     await db.recipes.create_index("slug", unique=True)
     await db.recipes.create_index([("author_id", 1), ("created_at", 1)])
     await db.drafts.create_index("expires_at", expireAfterSeconds=0)
+    await db.ratings.create_index([("user_id", 1), ("recipe_id", 1)], unique=True)
 
 
 class Invalid(Exception):
@@ -290,6 +301,75 @@ async def tag_counts(request: Request) -> JSONResponse:
     return JSONResponse([{"tag": r["_id"], "recipes": r["n"], "likes": r["total"]} for r in rows])
 
 
+async def user_stats(request: Request) -> JSONResponse:
+    user = await db.users.find_one({"username": request.path_params["username"]})
+    if user is None:
+        return error(404, "no such user")
+    facets = {
+        # the default bucket is named by its lower bound: 1000 and more
+        "likes": [{"$bucket": {"groupBy": "$likes", "boundaries": [0, 10, 100, 1000], "default": 1000}}],
+        "tags": [
+            {"$unwind": "$tags"},
+            {"$sortByCount": "$tags"},
+            {"$sort": {"count": -1, "_id": 1}},  # $sortByCount leaves ties in any order
+            {"$limit": 3},
+        ],
+    }
+    pipeline = [{"$match": {"author_id": user["_id"]}}, {"$facet": facets}]
+    [result] = [r async for r in db.recipes.aggregate(pipeline)]
+    upper = {0: 10, 10: 100, 100: 1000, 1000: None}
+    return JSONResponse(
+        {
+            "likes": [
+                {"from": b["_id"], "to": upper[b["_id"]], "recipes": b["count"]} for b in result["likes"]
+            ],
+            "tags": [{"tag": t["_id"], "recipes": t["count"]} for t in result["tags"]],
+        }
+    )
+
+
+async def rate(request: Request) -> JSONResponse:
+    body = await json_object(request)
+    stars = body.get("stars")
+    need(type(stars) is int and 1 <= stars <= 5, "stars must be an integer from 1 to 5")
+    found = await db.recipes.find_one({"slug": request.path_params["slug"]}, {"_id": 1})
+    user = await db.users.find_one({"username": request.path_params["username"]}, {"_id": 1})
+    if found is None or user is None:
+        return error(404, "no such recipe" if found is None else "no such user")
+    recipe_id, key = found["_id"], {"user_id": user["_id"], "recipe_id": found["_id"]}
+    for attempt in range(1, 200):
+        try:
+            async with await client.start_session() as session, session.start_transaction():
+                # the rating, then the summary recounted from ratings in the same snapshot; two of these
+                # at once both write the recipe, and the loser's commit fails with a write conflict
+                written = await db.ratings.replace_one(
+                    key, {**key, "stars": stars}, upsert=True, session=session
+                )
+                counted = db.ratings.aggregate(
+                    [
+                        {"$match": {"recipe_id": recipe_id}},
+                        {"$group": {"_id": None, "count": {"$sum": 1}, "total": {"$sum": "$stars"}}},
+                    ],
+                    session=session,
+                )
+                [row] = [r async for r in counted]
+                summary = {"count": row["count"], "total": row["total"]}
+                await db.recipes.update_one(
+                    {"_id": recipe_id}, {"$set": {"rating": summary}}, session=session
+                )
+        except PyMongoError as exc:
+            if not (
+                exc.has_error_label("TransientTransactionError")
+                or exc.has_error_label("UnknownTransactionCommitResult")
+            ):
+                raise
+            await asyncio.sleep(random.uniform(0, 0.002 * attempt))  # run it again, a little apart
+            continue
+        status = 201 if written.upserted_id is not None else 200
+        return JSONResponse({"stars": stars, "rating": summary}, status_code=status)
+    return error(503, "too many conflicting ratings, try again")
+
+
 async def list_recipes(request: Request) -> JSONResponse:
     params = request.query_params
     prefix, after, limit = params.get("prefix", ""), params.get("after"), params.get("limit", "20")
@@ -340,6 +420,8 @@ app = Starlette(
         Route("/users", users, methods=["GET", "POST"]),
         Route("/users/{username}/recipes", user_recipes),
         Route("/users/{username}/tags", tag_counts),
+        Route("/users/{username}/stats", user_stats),
+        Route("/recipes/{slug}/ratings/{username}", rate, methods=["PUT"]),
         Route("/recipes", create_recipe, methods=["POST"]),
         Route("/recipes", list_recipes, methods=["GET"]),
         Route("/recipes/{slug}", recipe, methods=["GET", "PATCH"]),
