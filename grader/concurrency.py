@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from grader import deadline
 
@@ -40,3 +41,14 @@ def burst(n: int, call: Callable[[int], T], *, timeout: float = 30.0) -> list[T 
                     exc if not isinstance(exc, TimeoutError) else TimeoutError("no answer in time")
                 )
     return results
+
+
+def statuses(results: Iterable[Any]) -> list[int | str]:
+    """Each result of a burst as its HTTP status, or the name of the exception that took its place."""
+    return [type(r).__name__ if isinstance(r, BaseException) else r.status_code for r in results]
+
+
+def tally(outcomes: Iterable[int | str]) -> str:
+    """`201 x 5, 500 x 25`: how many answers of each status (or exception) came back."""
+    counts = Counter(map(str, outcomes))
+    return ", ".join(f"{status} x {n}" for status, n in sorted(counts.items()))

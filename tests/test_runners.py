@@ -121,6 +121,7 @@ def test_a_port_taken_before_the_app_binds_it_is_not_graded_as_the_app(monkeypat
 
     import httpx
 
+    from grader import ports
     from grader.manifest import load_manifest
     from grader.runners import local
 
@@ -137,8 +138,8 @@ def test_a_port_taken_before_the_app_binds_it_is_not_graded_as_the_app(monkeypat
     foreign = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Foreign)
     threading.Thread(target=foreign.serve_forever, daemon=True).start()
     taken = foreign.server_address[1]
-    ports = iter([taken])
-    monkeypatch.setattr(local, "free_port", lambda: next(ports, None) or local_free_port())
+    real, first = ports.free_port, iter([taken])
+    monkeypatch.setattr(ports, "free_port", lambda: next(first, None) or real())
     kit = ROOT / "tests" / "fixtures" / "kit" / "labs" / "lab90-echo"
     try:
         with local.LocalRunner(load_manifest(kit / "lab.toml")) as runner:
@@ -150,9 +151,3 @@ def test_a_port_taken_before_the_app_binds_it_is_not_graded_as_the_app(monkeypat
     finally:
         foreign.shutdown()
         foreign.server_close()
-
-
-def local_free_port() -> int:
-    from grader.services.embedded import free_port
-
-    return free_port()

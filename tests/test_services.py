@@ -506,6 +506,7 @@ def test_an_embedded_server_whose_port_was_taken_starts_again_on_another(kind, m
     The server then exits at once: it is started again on another port instead of failing the grade."""
     import socket
 
+    from grader import ports
     from grader.services import embedded
 
     if kind == "postgres" and embedded.postgres_binaries() is None:
@@ -516,9 +517,8 @@ def test_an_embedded_server_whose_port_was_taken_starts_again_on_another(kind, m
     squatter.bind(("127.0.0.1", 0))
     squatter.listen()
     taken = squatter.getsockname()[1]
-    real = embedded.free_port
-    ports = iter([taken])
-    monkeypatch.setattr(embedded, "free_port", lambda: next(ports, None) or real())
+    real, first = ports.free_port, iter([taken])
+    monkeypatch.setattr(ports, "free_port", lambda: next(first, None) or real())
     service = {"postgres": EmbeddedPostgres, "redis": EmbeddedRedis}[kind]()
     try:
         endpoint = service.start()

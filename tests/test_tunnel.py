@@ -29,7 +29,8 @@ import httpx
 import pytest
 
 from grader.polling import eventually
-from grader.runners.tunnel import Tunnel, TunnelError, free_port
+from grader.ports import free_port
+from grader.runners.tunnel import Tunnel, TunnelError
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[1]

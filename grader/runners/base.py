@@ -27,6 +27,7 @@ import httpx
 from grader import polling
 from grader.http import BoundedClient
 from grader.manifest import AppSection, Manifest, ProcessSection
+from grader.ports import PortLost
 
 
 class AppStartError(Exception):
@@ -43,7 +44,7 @@ class ProcessStartError(AppStartError):
     """A declared process ([processes.<name>]) did not start, or did not start again after a kill."""
 
 
-class PortTakenError(AppStartError):
+class PortTakenError(AppStartError, PortLost):
     """Another process answered on the port the app was given: it was taken between the moment the
     port was found free and the moment the app bound it. Start again on another port."""
 

@@ -33,6 +33,7 @@ import psutil
 from grader.errors import GraderError
 from grader.labs import submission_file
 from grader.manifest import AppSection, Manifest, ProcessSection, fill_command
+from grader.ports import on_a_free_port
 from grader.runners.base import (
     CommandResult,
     Endpoint,
@@ -46,11 +47,9 @@ from grader.runners.base import (
 from grader.runners.cgroups import RunCgroup
 from grader.services import local_service
 from grader.services.base import Service, start_all
-from grader.services.embedded import free_port
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
 GRADER_PACKAGE = Path(__file__).resolve().parent.parent
-PORT_ATTEMPTS = 3  # a port taken by a parallel grade before the app bound it: start again elsewhere
 SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # private to the app under a mount namespace
 IGNORED = shutil.ignore_patterns(
     ".git",
@@ -412,19 +411,19 @@ class LocalRunner(Runner):
     ) -> LocalApp:
         """Start on a port found free; when a parallel grade took it before the instance bound it (the
         listener is not the instance's), start again on another."""
-        for attempt in range(PORT_ATTEMPTS):
-            instance = launch(free_port())
+
+        def start(port: int) -> LocalApp:
+            instance = launch(port)
             self.apps.append(instance)  # close() kills it whatever happens next
             try:
                 instance.startup_seconds = ready(instance)
             except PortTakenError:
                 instance.stop()
                 self.apps.remove(instance)
-                if attempt + 1 == PORT_ATTEMPTS:
-                    raise
-                continue
+                raise
             return instance
-        raise AssertionError("unreachable")
+
+        return on_a_free_port(start)
 
     def run(self, command: str, env: Mapping[str, str | None], *, timeout: float) -> CommandResult:
         started = time.monotonic()

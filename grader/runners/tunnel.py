@@ -21,7 +21,6 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
-import socket
 import threading
 import time
 from collections.abc import Coroutine
@@ -51,13 +50,6 @@ RETRY_MAX = 2.0  # ... up to this
 
 class TunnelError(Exception):
     """The gateway refused or could not be reached; the message says which and why."""
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (another process may take it before you do)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

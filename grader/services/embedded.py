@@ -14,7 +14,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import tempfile
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.ports import PortLost, on_a_free_port
 from grader.runners.base import Endpoint
 from grader.services.base import (
     APP_DB,
@@ -41,17 +41,8 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "backend-labs"
 
 
-PORT_ATTEMPTS = 3  # a server that lost its port to another process before binding it starts again
-
-
 def _running(process: subprocess.Popen[bytes]) -> Callable[[], bool]:
     return lambda: process.poll() is None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _server_user() -> tuple[int, int] | None:
@@ -199,7 +190,7 @@ class EmbeddedPostgres(_ServerProcess):
             )
         owner = _server_user()
         template = self._template(binaries, owner)
-        self.workdir = Path(tempfile.mkdtemp(prefix="grade-pg-"))
+        workdir = self.workdir = Path(tempfile.mkdtemp(prefix="grade-pg-"))
         data = self.workdir / "data"
         sockets = self.workdir / "sockets"
         shutil.copytree(template, data, symlinks=True)
@@ -211,9 +202,9 @@ class EmbeddedPostgres(_ServerProcess):
         _chown_tree(self.workdir, owner)
         data.chmod(0o700)
         user = {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
-        for attempt in range(PORT_ATTEMPTS):  # a port found free can be taken before the server binds it
-            port = free_port()
-            log = (self.workdir / "server.log").open("wb")
+
+        def launch(port: int) -> tuple[str, int]:
+            log = (workdir / "server.log").open("wb")
             self.process = subprocess.Popen(
                 [
                     str(binaries / "postgres"),
@@ -253,13 +244,16 @@ class EmbeddedPostgres(_ServerProcess):
             admin = f"postgresql://postgres@/postgres?host={sockets}&port={port}"
             try:
                 wait_for_postgres(admin, timeout=20, alive=_running(server))
-                break
             except ServerExited:
-                if attempt + 1 < PORT_ATTEMPTS and "already in use" in self._log_tail():
-                    continue
-                error: Exception = ServerExited("it exited")
-            except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
-                error = exc
+                if "already in use" in self._log_tail():
+                    raise PortLost from None
+                raise
+            return admin, port
+
+        try:
+            admin, port = on_a_free_port(launch)  # a port found free can be taken before the server binds it
+        except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+            error = "it exited" if isinstance(exc, ServerExited | PortLost) else exc
             tail = self._log_tail()
             self.stop()
             raise GraderError(f"The embedded PostgreSQL did not start: {error}. {tail}", None) from None
@@ -316,8 +310,8 @@ class EmbeddedRedis(_ServerProcess):
         config = self.workdir / "redis.conf"  # the password on a command line would be anyone's to read
         config.touch(mode=0o600)
         config.write_text(redis_acl(password))
-        for attempt in range(PORT_ATTEMPTS):  # a port found free can be taken before the server binds it
-            port = free_port()
+
+        def launch(port: int) -> str:
             self.process = subprocess.Popen(
                 [
                     binary,
@@ -345,13 +339,14 @@ class EmbeddedRedis(_ServerProcess):
             url = f"redis://{APP_USER}:{password}@127.0.0.1:{port}/0"
             try:
                 wait_for_redis(url, timeout=10, alive=_running(server))
-                break
             except ServerExited:
-                if attempt + 1 < PORT_ATTEMPTS:
-                    continue
-                error: Exception = ServerExited("it exited")
-            except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
-                error = exc
+                raise PortLost from None  # its output is not kept: a lost port is the likely cause
+            return url
+
+        try:
+            url = on_a_free_port(launch)  # a port found free can be taken before the server binds it
+        except Exception as exc:  # noqa: BLE001 - any failure to start is reported the same way
+            error = "it exited" if isinstance(exc, ServerExited | PortLost) else exc
             self.stop()
             raise GraderError(f"The embedded Redis did not start: {error}.", None) from None
         return Endpoint(kind=self.kind, app_url=url, host_url=url)

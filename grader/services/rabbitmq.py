@@ -339,7 +339,8 @@ class EmbeddedRabbitMQ:
         self.management_port: int | None = None
 
     def start(self) -> Endpoint:
-        from grader.services.embedded import _chown_tree, _server_user, free_port
+        from grader.ports import free_port
+        from grader.services.embedded import _chown_tree, _server_user
 
         server, epmd = rabbitmq_server_binary(), epmd_binary()
         if server is None or epmd is None:

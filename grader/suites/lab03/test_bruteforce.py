@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 
 from lab03_auth import SHORT_ENV, new_name, password_grant, register, session_login
 
 from grader.checks import check, describe, expect, expect_header, expect_status
-from grader.concurrency import burst
+from grader.concurrency import burst, statuses, tally
 from grader.pglock import while_locked
 
 NEEDS = "bruteforce::lockout_after_max_failures"
@@ -177,15 +176,15 @@ def test_concurrent_attempts_limited(api, env, db):
         ready=lambda waiting: waiting + answered.value >= BURST,
         what="the logins to answer or reach their user lookup",
     )
-    statuses = [r.status_code if not isinstance(r, BaseException) else type(r).__name__ for r in results]
-    checked = statuses.count(400)
+    outcomes = statuses(results)
+    checked = outcomes.count(400)
     expect(
-        checked <= limit and statuses.count(429) == BURST - checked,
+        checked <= limit and outcomes.count(429) == BURST - checked,
         f"{BURST} × POST /auth/token with wrong passwords for {user.username!r} at the same moment: "
         f"expected at most {limit} answered 400 (passwords checked) and the others 429; "
         f"{checked} passwords were checked.",
         expected=f"at most {limit} × 400, the others 429",
-        actual=", ".join(f"{n} × {status}" for status, n in sorted(Counter(map(str, statuses)).items())),
+        actual=tally(outcomes),
     )
     _expect_locked(password_grant(api, user.username, user.password))
 

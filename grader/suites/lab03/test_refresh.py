@@ -7,7 +7,7 @@ import secrets
 from lab03_auth import bearer, expect_not_stored, refresh_grant, register, tokens
 
 from grader.checks import check, describe, expect, expect_header, expect_status, json_body
-from grader.concurrency import burst
+from grader.concurrency import burst, statuses
 
 
 def expect_invalid_grant(response, what: str) -> None:
@@ -103,12 +103,12 @@ def test_refresh_race(api):
     for _ in range(8):
         first = tokens(api, user)
         results = burst(8, lambda i, token=first["refresh_token"]: refresh_grant(api, token))
-        statuses = [r.status_code if not isinstance(r, BaseException) else type(r).__name__ for r in results]
+        outcomes = statuses(results)
         expect(
-            statuses.count(200) <= 1 and all(s in (200, 400) for s in statuses),
+            outcomes.count(200) <= 1 and all(s in (200, 400) for s in outcomes),
             "8 refreshes with one refresh token at the same moment: expected at most one 200, the rest 400.",
             expected="one 200 and seven 400 (or eight 400)",
-            actual=str(sorted(map(str, statuses))),
+            actual=str(sorted(map(str, outcomes))),
         )
 
 

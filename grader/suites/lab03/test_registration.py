@@ -15,7 +15,7 @@ from lab03_auth import (
 )
 
 from grader.checks import check, describe, expect, expect_header, expect_status, json_body
-from grader.concurrency import burst
+from grader.concurrency import burst, statuses
 from grader.pglock import while_locked
 
 
@@ -90,12 +90,12 @@ def test_duplicate_race(api, db):
         ready=lambda waiting: waiting >= 5,
         what="the registrations to reach their INSERT",
     )
-    statuses = [r.status_code if not isinstance(r, BaseException) else type(r).__name__ for r in results]
+    outcomes = statuses(results)
     expect(
-        statuses.count(201) == 1 and statuses.count(409) == 4,
+        outcomes.count(201) == 1 and outcomes.count(409) == 4,
         f"5 × POST /auth/register for {username!r} at the same moment: expected one 201 and four 409.",
         expected="[201, 409, 409, 409, 409] in any order",
-        actual=str(sorted(map(str, statuses))),
+        actual=str(sorted(map(str, outcomes))),
     )
 
 

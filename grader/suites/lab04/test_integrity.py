@@ -7,7 +7,7 @@ import re
 from lab04_api import created, new_author, new_book, new_tag, new_warehouse, patient, rounds, set_stock, tag
 
 from grader.checks import check, describe, expect, expect_status, fail, json_body
-from grader.concurrency import burst
+from grader.concurrency import burst, statuses, tally
 
 BROKEN_REFERENCE = (422, 409)
 ROUNDS = 5  # bursts per race check: a race must show in one of them even on a busy machine
@@ -16,10 +16,6 @@ INTERNALS = re.compile(
     r"psycopg|sqlalche|IntegrityError|DataError|Violation\b|violates|DETAIL|Key \(|\[SQL|\[parameters|"
     r"Traceback|File \"|INSERT INTO|DELETE FROM|UPDATE \w+ SET|SQLSTATE|pg_catalog"
 )
-
-
-def _statuses(results: list) -> list[str]:
-    return [str(r.status_code) if not isinstance(r, BaseException) else type(r).__name__ for r in results]
 
 
 @check(
@@ -124,15 +120,15 @@ def test_concurrent_duplicates(api, new_api):
     for round_number in rounds(ROUNDS):
         racer = patient(new_api())  # fresh connections: no keep-alive left over from the last round
         name = tag("race")
-        statuses = _statuses(
+        outcomes = statuses(
             burst(12, lambda i, name=name, racer=racer: racer.post("/tags", json={"name": name}))
         )
         expect(
-            statuses.count("201") == 1 and statuses.count("409") == 11,
+            outcomes.count(201) == 1 and outcomes.count(409) == 11,
             f'12 × POST /tags {{"name": "{name}"}} at the same moment (round {round_number} of {ROUNDS}): '
             "expected one 201 and eleven 409.",
             expected="one 201, eleven 409",
-            actual=str(sorted(statuses)),
+            actual=tally(outcomes),
         )
 
 
@@ -147,7 +143,7 @@ def test_concurrent_isbn(api, new_api):
     for round_number in rounds(ROUNDS):
         racer = patient(new_api())  # fresh connections: no keep-alive left over from the last round
         isbn = tag("race")[:20]
-        statuses = _statuses(
+        outcomes = statuses(
             burst(
                 12,
                 lambda i, isbn=isbn, racer=racer: racer.post(
@@ -156,11 +152,11 @@ def test_concurrent_isbn(api, new_api):
             )
         )
         expect(
-            statuses.count("201") == 1 and statuses.count("409") == 11,
+            outcomes.count(201) == 1 and outcomes.count(409) == 11,
             f"12 × POST /books with isbn {isbn!r} at the same moment (round {round_number} of {ROUNDS}): "
             "expected one 201 and eleven 409.",
             expected="one 201, eleven 409",
-            actual=str(sorted(statuses)),
+            actual=tally(outcomes),
         )
 
 

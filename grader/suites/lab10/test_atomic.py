@@ -5,17 +5,13 @@ from __future__ import annotations
 from lab10_support import new_recipe, rewarm, tag
 
 from grader.checks import check, describe, expect, expect_status, json_body
-from grader.concurrency import burst
+from grader.concurrency import burst, statuses
 
 LIKES = 50
 TAGS = 20
 EDITS = 60
 EDIT_ROUNDS = 4
 ROUNDS = 3  # the likes and tags bursts
-
-
-def _statuses(results: list) -> list:
-    return [r.status_code if hasattr(r, "status_code") else type(r).__name__ for r in results]
 
 
 @check(
@@ -35,12 +31,12 @@ def test_likes_burst(api, new_api, mongo):
         mongo.recipes.update_one({"slug": slug}, {"$set": {"likes": 1000}})
         clients = rewarm(clients, new_api, LIKES, f"/recipes/{slug}")
         results = burst(LIKES, lambda i, c=clients, p=f"/recipes/{slug}/likes": c[i].post(p))
-        statuses = _statuses(results)
+        outcomes = statuses(results)
         expect(
-            all(status == 200 for status in statuses),
+            all(status == 200 for status in outcomes),
             f"{LIKES} POST /recipes/{{slug}}/likes at once: every one should answer 200.",
             expected="200 x 50",
-            actual=sorted(set(map(str, statuses))),
+            actual=sorted(set(map(str, outcomes))),
         )
         stored = mongo.recipes.find_one({"slug": slug}) or {}
         expect(
@@ -113,10 +109,10 @@ def test_tags_burst(api, new_api, mongo):
         results = burst(TAGS, lambda i, c=clients, s=slug: c[i].put(f"/recipes/{s}/tags/{first[i]}"))
         stored = (mongo.recipes.find_one({"slug": slug}) or {}).get("tags") or []
         expect(
-            all(s == 200 for s in _statuses(results)) and sorted(stored) == sorted(first),
+            all(s == 200 for s in statuses(results)) and sorted(stored) == sorted(first),
             f"{TAGS} PUT /recipes/{{slug}}/tags/t0..t{TAGS - 1} at once: every tag should be stored, once.",
             expected=sorted(first),
-            actual=f"statuses {sorted(set(map(str, _statuses(results))))}, stored {sorted(stored)}",
+            actual=f"statuses {sorted(set(map(str, statuses(results))))}, stored {sorted(stored)}",
         )
 
         def change(i: int, c=clients, slug=slug):
@@ -128,11 +124,11 @@ def test_tags_burst(api, new_api, mongo):
         stored = (mongo.recipes.find_one({"slug": slug}) or {}).get("tags") or []
         wanted = sorted(first[TAGS // 2 :] + second)
         expect(
-            all(s == 200 for s in _statuses(results)) and sorted(stored) == wanted,
+            all(s == 200 for s in statuses(results)) and sorted(stored) == wanted,
             f"{TAGS // 2} DELETEs of stored tags and {TAGS // 2} PUTs of new ones at once: the removed tags "
             "should be gone and every added one kept.",
             expected=wanted,
-            actual=f"statuses {sorted(set(map(str, _statuses(results))))}, stored {sorted(stored)}",
+            actual=f"statuses {sorted(set(map(str, statuses(results))))}, stored {sorted(stored)}",
         )
 
 
@@ -206,14 +202,14 @@ def test_edit_burst(api, new_api, mongo):
                 path, json={"version": 1, "title": t[i]}
             ),
         )
-        statuses = _statuses(results)
-        winners = [titles[i] for i, status in enumerate(statuses) if status == 200]
+        outcomes = statuses(results)
+        winners = [titles[i] for i, status in enumerate(outcomes) if status == 200]
         expect(
-            len(winners) == 1 and statuses.count(409) == EDITS - 1,
+            len(winners) == 1 and outcomes.count(409) == EDITS - 1,
             f"{EDITS} PATCHes at once, all with version 1 (round {round_} of {EDIT_ROUNDS}): exactly one "
             "should answer 200 and the others 409.",
             expected=f"one 200, {EDITS - 1} 409",
-            actual=sorted(map(str, statuses)),
+            actual=sorted(map(str, outcomes)),
         )
         stored = mongo.recipes.find_one({"slug": slug}) or {}
         expect(

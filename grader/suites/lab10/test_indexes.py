@@ -18,7 +18,7 @@ from lab10_support import (
 )
 
 from grader.checks import check, describe, expect, expect_status
-from grader.concurrency import burst
+from grader.concurrency import burst, statuses
 
 SAME_TIME = 10
 
@@ -66,12 +66,12 @@ def test_unique_indexes(api, new_api, mongo):
     results = burst(
         SAME_TIME, lambda i: clients[i].post("/users", json={"username": username, "name": f"Twin {i}"})
     )
-    statuses = [r.status_code if hasattr(r, "status_code") else type(r).__name__ for r in results]
+    outcomes = statuses(results)
     expect(
-        statuses.count(201) == 1 and statuses.count(409) == SAME_TIME - 1,
+        outcomes.count(201) == 1 and outcomes.count(409) == SAME_TIME - 1,
         f"{SAME_TIME} POST /users with the same username at once: exactly one 201, the others 409.",
         expected=f"one 201, {SAME_TIME - 1} 409",
-        actual=sorted(map(str, statuses)),
+        actual=sorted(map(str, outcomes)),
     )
 
 

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from bson import ObjectId
 from lab10_support import new_recipe, new_user, rewarm, stored_recipe, tag
 
 from grader.checks import check, describe, expect, expect_status, json_body
-from grader.concurrency import burst
+from grader.concurrency import burst, statuses, tally
 
 RATERS = 30  # distinct users rating one recipe at once
 RERATINGS = 30  # one user re-rating one recipe at once
 ROUNDS = 3
 STARS = [1 + i % 5 for i in range(max(RATERS, RERATINGS))]
-
-
-def _statuses(results: list) -> list:
-    return [r.status_code if hasattr(r, "status_code") else type(r).__name__ for r in results]
-
-
-def _tally(statuses: list) -> str:
-    """`201 x 5, 500 x 25`: how many answers of each status (or exception) came back."""
-    counts = Counter(map(str, statuses))
-    return ", ".join(f"{status} x {n}" for status, n in sorted(counts.items()))
 
 
 def _rate(api: Any, slug: str, username: str, stars: Any) -> Any:
@@ -170,13 +159,13 @@ def test_ratings_burst(api, new_api, mongo):
         results = burst(
             RATERS, lambda i, c=clients, s=slug, u=users: _rate(c[i], s, u[i], STARS[i]), timeout=60
         )
-        statuses = _statuses(results)
+        outcomes = statuses(results)
         expect(
-            all(status == 201 for status in statuses),
+            all(status == 201 for status in outcomes),
             f"{RATERS} users rated one recipe at once (round {round_} of {ROUNDS}): every first rating "
             "should answer 201.",
             expected=f"201 x {RATERS}",
-            actual=_tally(statuses),
+            actual=tally(outcomes),
         )
         counts = sorted(_count_of(r) for r in results)
         expect(
@@ -223,13 +212,13 @@ def test_rerating_burst(api, new_api, mongo):
         results = burst(
             RERATINGS, lambda i, c=clients, s=slug, u=username: _rate(c[i], s, u, STARS[i]), timeout=60
         )
-        statuses = _statuses(results)
+        outcomes = statuses(results)
         expect(
-            all(status == 200 for status in statuses),
+            all(status == 200 for status in outcomes),
             f"{RERATINGS} re-ratings of one recipe by one user at once (round {round_} of {ROUNDS}): every "
             "one should answer 200.",
             expected=f"200 x {RERATINGS}",
-            actual=_tally(statuses),
+            actual=tally(outcomes),
         )
         summary, pairs = _stored(mongo, slug)
         expect(
