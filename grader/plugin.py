@@ -774,12 +774,16 @@ class GraderPlugin:
             report = handle.crash_report()
             if report is not None:
                 code, tail = report
+                # side by side, the check that notices first is not always the one that made it stop
+                beside = " or a check running beside it" if run.overlapped else ""
                 with self._lock:
                     self.s.process_problems.append(
-                        f"{handle.label} stopped during «{run.meta.title}» (exit code {code})"
+                        f"{handle.label} stopped during «{run.meta.title}»{beside} (exit code {code})"
                     )
                 if failed:
-                    notes.append(f"{handle.label.capitalize()} stopped during this check (exit code {code}).")
+                    notes.append(
+                        f"{handle.label.capitalize()} stopped during this check{beside} (exit code {code})."
+                    )
                     outputs.append(f"[{name}: its last lines]\n{tail}")
                 continue
             if not failed:

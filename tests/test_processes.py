@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.runners.base import LogBuffer
 from tests.conftest import runners
 from tests.kit import ROOT, grade, results_summary
 from tests.leftovers import Watch
@@ -177,3 +178,37 @@ def test_a_submissions_lab_toml_changes_how_its_worker_starts(kit, tmp_path):
         env={"REDIS_URL": ""},
     )
     assert graded.exit_code == 0, results_summary(graded)
+
+
+class _Ended:
+    """A declared process that ended on its own (what ProcessHandle reports), without starting one."""
+
+    label = "the worker process"
+
+    def __init__(self) -> None:
+        self.logs = LogBuffer()
+
+    def crash_report(self) -> tuple[int | None, str]:
+        return 1, "RuntimeError: cannot handle this job"
+
+    def crashed(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("overlapped", [False, True])
+def test_a_crash_seen_while_checks_ran_side_by_side_is_not_pinned_on_one_of_them(overlapped):
+    """The check that notices a crash first is only the first to end after it: when others ran beside
+    it, the report says the crash may be theirs."""
+    from grader.plugin import CheckMeta, CheckRun, GraderPlugin, GradingSession
+
+    session = GradingSession(manifest=None, runner=None, submission=Path("."), endpoints=[], base_env={})  # type: ignore[arg-type]
+    session.processes["worker"] = _Ended()  # type: ignore[assignment]
+    meta = CheckMeta("workers::job", "a job is done", "workers", 1, "-", (), 10, False)
+    run = CheckRun(meta, overlapped=overlapped)
+    fields: dict[str, str] = {"message": "no answer"}
+    GraderPlugin(session)._process_outputs(run, "failed", fields)
+    beside = " or a check running beside it" if overlapped else ""
+    assert f"The worker process stopped during this check{beside} (exit code 1)." in fields["message"]
+    assert session.process_problems == [
+        f"the worker process stopped during «a job is done»{beside} (exit code 1)"
+    ]
