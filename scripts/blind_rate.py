@@ -9,12 +9,15 @@ with those keys) as blind-mutant writers hand them in.
     python scripts/blind_rate.py lab02                     # tests/mutants/lab02.py, blind ones
     python scripts/blind_rate.py lab02 --all --jobs 3      # every mutant: catch rate and largest cascade
     python scripts/blind_rate.py lab02 --draft FILE --json out.json
+    python scripts/blind_rate.py lab06 --draft FILE --focus  # only the categories whose checks prove the
+                                                             # rules each mutant breaks: a first, faster pass
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -39,6 +42,7 @@ def drafts(path: Path) -> list[Mutant]:
                 replace(**edit) if isinstance(edit, dict) else replace(*edit) for edit in entry["edits"]
             ),
             catches=(),
+            rules=tuple(entry.get("breaks") or ()),
             env=entry.get("env") or {},
             blind=True,
         )
@@ -46,7 +50,17 @@ def drafts(path: Path) -> list[Mutant]:
     ]
 
 
-def grade_one(lab: str, solution: Path, mutant: Mutant, runner: str) -> dict:
+def modules_proving(lab: str) -> dict[str, set[str]]:
+    """Rule id -> the suite modules (categories) with a check that names it in `rules=[...]`."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "grader" / "suites" / lab).glob("test_*.py")):
+        for listed in re.findall(r"rules=\[([^\]]*)\]", path.read_text()):
+            for rule in re.findall(r"R\d+(?:\.\d+)*[a-z]?", listed):
+                found.setdefault(rule, set()).add(path.stem.removeprefix("test_"))
+    return found
+
+
+def grade_one(lab: str, solution: Path, mutant: Mutant, runner: str, only: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = mutate(solution, mutant, Path(tmp) / "submission")
         out = Path(tmp) / "result.json"
@@ -62,6 +76,7 @@ def grade_one(lab: str, solution: Path, mutant: Mutant, runner: str) -> dict:
                 runner,
                 "--json",
                 str(out),
+                *(["--only", ",".join(only)] if only else []),
             ],
             capture_output=True,
             text=True,
@@ -94,6 +109,7 @@ def main() -> None:
     parser.add_argument("--runner", default="local")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--focus", action="store_true", help="only the categories proving the broken rules")
     args = parser.parse_args()
     folder = next(f for f in LABS if lab_id(f) == args.lab)
     if args.draft:
@@ -101,8 +117,14 @@ def main() -> None:
     else:
         mutants = [m for m in mutants_of(args.lab) if args.all or getattr(m, "blind", False)]
     solution = ROOT / "solutions" / folder.name
+    proving = modules_proving(args.lab) if args.focus else {}
+
+    def only(mutant: Mutant) -> list[str] | None:
+        modules = sorted({m for rule in mutant.rules for m in proving.get(rule, ())})
+        return modules or None  # a rule no check names: the whole suite
+
     with ThreadPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(lambda m: grade_one(args.lab, solution, m, args.runner), mutants))
+        rows = list(pool.map(lambda m: grade_one(args.lab, solution, m, args.runner, only(m)), mutants))
     caught = sum(1 for row in rows if row["caught"])
     for row in rows:
         mark = {True: "caught ", False: "ESCAPED", None: "ERROR  "}[row["caught"]]
